@@ -1,0 +1,7 @@
+"""``python -m magpie`` is the ``magpie`` command."""
+
+import sys
+
+from magpie.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Content: home, articles with topic/audience taxonomies, landing pages built from blocks."""

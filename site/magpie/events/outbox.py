@@ -1,0 +1,181 @@
+"""Emit domain events and deliver them to plugins, at least once, after commit.
+
+``emit()`` writes an :class:`Event` and one :class:`Delivery` per plugin implementing
+``handle_event`` (and enabled on the event's site) inside the caller's transaction, then
+asks for delivery when that transaction commits. If it rolls back, nothing was emitted.
+
+Delivery claims each row with a lease (an atomic ``UPDATE``), calls the plugin, and marks
+it delivered, or schedules a retry with exponential back-off. A worker killed mid-delivery
+leaves a lease that runs out; :func:`deliver_due` (run by ``manage deliver_events``) picks
+the row up again, so no event is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from magpie.events.models import Delivery, Event
+from magpie.plugins import disabled_plugins, get_host
+
+logger = logging.getLogger("magpie.events")
+
+EVENT_HOOK = "handle_event"
+
+
+def emit(type: str, payload: dict[str, Any] | None = None, site: Any = None) -> Event:
+    """Record domain event ``type`` with a JSON ``payload`` in the current transaction.
+
+    Returns the :class:`Event`; its ``id`` is stable across retries, so plugins can use
+    it for idempotency. Delivery starts after the surrounding transaction commits.
+    """
+    if not type or len(type) > 100:
+        raise ValueError("An event type is a non-empty string of at most 100 characters.")
+    import json
+
+    payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
+    with transaction.atomic():
+        event = Event.objects.create(type=type, payload=payload, site=site)
+        disabled = disabled_plugins(site)
+        plugins = [impl.plugin_name for impl in get_host().implementations(EVENT_HOOK, disabled)]
+        Delivery.objects.bulk_create(Delivery(event=event, plugin=name) for name in plugins)
+    if plugins:
+        transaction.on_commit(lambda: enqueue_delivery(event.pk))
+    return event
+
+
+def enqueue_delivery(event_id: Any, delay: timedelta | None = None) -> None:
+    """Queue the delivery task for one event (optionally later, where the backend can)."""
+    from magpie.events.tasks import deliver_event_task
+
+    task = deliver_event_task
+    if delay and task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + delay)
+    elif delay:
+        return  # no deferred tasks on this backend: deliver_due() retries when due
+    try:
+        task.enqueue(str(event_id))
+    except Exception:  # the row stays pending; deliver_due() picks it up
+        logger.exception("Could not queue delivery of event %s; it stays pending.", event_id)
+
+
+def _claim(delivery_id: int) -> bool:
+    """Take the lease on one due delivery; False when another worker holds it or it is done."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.MAGPIE_EVENTS_LEASE_SECONDS)
+    return bool(
+        Delivery.objects.filter(
+            Q(leased_until__isnull=True) | Q(leased_until__lt=now),
+            pk=delivery_id,
+            status=Delivery.Status.PENDING,
+            next_attempt_at__lte=now,
+        ).update(leased_until=lease)
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failures: base × 2^(attempts−1)."""
+    return timedelta(seconds=settings.MAGPIE_EVENTS_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+def deliver(delivery: Delivery) -> bool:
+    """Call one plugin with one event; record the outcome. True when delivered.
+
+    The caller must hold the lease (see :func:`_claim`).
+    """
+    impl = next(
+        (i for i in get_host().implementations(EVENT_HOOK) if i.plugin_name == delivery.plugin),
+        None,
+    )
+    now = timezone.now()
+    delivery.attempts += 1
+    try:
+        if impl is None:
+            raise LookupError(
+                f"Plugin {delivery.plugin!r} is not installed or has no {EVENT_HOOK}."
+            )
+        impl.function(event=delivery.event)
+    except Exception as exc:
+        delivery.last_error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"[:10000]
+        if delivery.attempts >= settings.MAGPIE_EVENTS_MAX_ATTEMPTS:
+            delivery.status = Delivery.Status.FAILED
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.leased_until = None
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "last_error",
+                "status",
+                "next_attempt_at",
+                "leased_until",
+                "updated_at",
+            ]
+        )
+        logging.getLogger(f"magpie.plugins.{delivery.plugin}").warning(
+            "Delivery of %s %s to %s failed (attempt %s): %s",
+            delivery.event.type,
+            delivery.event_id,
+            delivery.plugin,
+            delivery.attempts,
+            exc,
+        )
+        if delivery.status == Delivery.Status.PENDING:
+            enqueue_delivery(delivery.event_id, backoff(delivery.attempts))
+        return False
+    delivery.status = Delivery.Status.DELIVERED
+    delivery.delivered_at = now
+    delivery.leased_until = None
+    delivery.save(
+        update_fields=["attempts", "status", "delivered_at", "leased_until", "updated_at"]
+    )
+    return True
+
+
+def deliver_event(event_id: Any) -> int:
+    """Deliver every due delivery of one event; return how many succeeded."""
+    delivered = 0
+    ids = Delivery.objects.filter(event_id=event_id, status=Delivery.Status.PENDING).values_list(
+        "pk", flat=True
+    )
+    for delivery_id in list(ids):
+        if _claim(delivery_id):
+            delivered += deliver(Delivery.objects.select_related("event").get(pk=delivery_id))
+    return delivered
+
+
+def deliver_due(limit: int = 500) -> int:
+    """Deliver pending deliveries whose time has come, oldest first, including those whose
+    worker died holding the lease. Returns how many succeeded."""
+    now = timezone.now()
+    ids = (
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    delivered = 0
+    for delivery_id in list(ids):
+        if _claim(delivery_id):
+            delivered += deliver(Delivery.objects.select_related("event").get(pk=delivery_id))
+    return delivered
+
+
+def retry(deliveries: Any) -> int:
+    """Put failed (or pending) deliveries back in the queue now; returns how many."""
+    now = timezone.now()
+    ids = list(deliveries.exclude(status=Delivery.Status.DELIVERED).values_list("pk", flat=True))
+    Delivery.objects.filter(pk__in=ids).update(
+        status=Delivery.Status.PENDING, next_attempt_at=now, leased_until=None, attempts=0
+    )
+    for event_id in set(Delivery.objects.filter(pk__in=ids).values_list("event_id", flat=True)):
+        transaction.on_commit(lambda event_id=event_id: enqueue_delivery(event_id))
+    return len(ids)

@@ -1,0 +1,115 @@
+"""Hook specifications: the extension points a Magpie plugin can implement.
+
+Each hook's docstring is its reference documentation; ``docs/hooks.md`` is generated from
+this module (``magpie manage hooks_doc``) and a test fails when a hook is undocumented.
+
+Hooks come in three kinds:
+
+* **registration** hooks are read once at start-up (``historic=True`` where a late plugin
+  must still be told);
+* **computation** hooks are called during a request; ``firstresult=True`` where one answer
+  wins, and an exception fails the request loudly;
+* **event** hooks receive domain events after commit, through the outbox
+  (see :mod:`magpie.events`), once per plugin, with retries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+PROJECT = "magpie"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- registration: read once at start-up -----------------------------------------------
+
+
+@hookspec
+def django_apps() -> list[str]:
+    """Return dotted paths of Django apps this plugin installs (models, migrations, templates).
+
+    Read in settings, before Django starts: the module implementing this hook must not
+    import Django models at module level.
+    """
+
+
+@hookspec
+def url_patterns() -> list[Any]:
+    """Return Django URL patterns to mount at the site root, before Wagtail's page routing.
+
+    Patterns are mounted in the order plugins are registered; prefix them
+    (``path("shop/", include(...))``) to avoid collisions.
+    """
+
+
+@hookspec
+def landing_page_blocks() -> list[tuple[str, Any]]:
+    """Return ``(name, block)`` pairs added to the landing page's block library.
+
+    The blocks show in the editor and render on the site; they are not written into the
+    host's migrations, so installing or removing a plugin never changes them.
+    """
+
+
+@hookspec
+def themes() -> list[str]:
+    """Return paths of theme directories (each holding ``theme.toml``) this plugin ships."""
+
+
+@hookspec
+def demo_data(stdout: Any) -> None:
+    """Load this plugin's demo data; called by ``magpie demo`` after the host's content.
+
+    Must be idempotent: a second call changes nothing and duplicates nothing. Write
+    progress to ``stdout`` (a file-like object).
+    """
+
+
+# --- computation: called in a request --------------------------------------------------
+
+
+@hookspec
+def page_context(request: Any, page: Any) -> dict[str, Any] | None:
+    """Return extra template context for rendering a Wagtail ``page`` in ``request``.
+
+    Called through :func:`magpie.plugins.call_safely`: a plugin that raises is logged and
+    skipped, the page still renders.
+    """
+
+
+@hookspec
+def render_slot(slot: str, request: Any, context: dict[str, Any]) -> str | None:
+    """Return HTML for a named template slot (``head``, ``body_end``, ``consent_banner``,
+    ``header_actions``, …), or ``None``.
+
+    Templates fill slots with ``{% plugin_slot "name" %}``; the output of every enabled
+    plugin is joined. Called safely: a failing plugin's fragment is left out.
+    """
+
+
+@hookspec
+def robots_txt(request: Any) -> list[str] | None:
+    """Return extra lines for ``/robots.txt`` (for example ``Disallow: /cart/``)."""
+
+
+@hookspec(firstresult=True)
+def active_theme(request: Any, site: Any) -> str | None:
+    """Return the name of the theme to render ``request`` with, or ``None`` for the site's
+    configured theme. The first non-``None`` answer wins (e.g. a preview-theme plugin)."""
+
+
+# --- domain events: delivered after commit, once per plugin ----------------------------
+
+
+@hookspec
+def handle_event(event: Any) -> None:
+    """Receive a domain event (``event.type``, ``event.payload``, ``event.id``).
+
+    Delivered after the emitting transaction commits, once per plugin, by a background
+    task. Raise to have the delivery retried with exponential back-off; the same
+    ``event.id`` arrives again, so make handling idempotent.
+    """

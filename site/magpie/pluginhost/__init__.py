@@ -1,0 +1,1 @@
+"""Per-site plugin state and the Settings → Plugins admin screen."""

@@ -1,0 +1,75 @@
+"""Settings → Plugins: every installed plugin with version, hooks, errors and per-site state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.models import Site
+
+from magpie.pluginhost.models import PluginState
+from magpie.plugins import disabled_plugins, get_host
+
+PERMISSION = "magpie_pluginhost.manage_plugins"
+
+
+class PluginListView(WagtailAdminTemplateMixin, TemplateView):
+    """List installed plugins for one site and switch them on or off (POST, CSRF-checked)."""
+
+    template_name = "magpie/admin/plugins.html"
+    page_title = _("Plugins")
+    header_icon = "plug"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm(PERMISSION):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_site(self) -> Site | None:
+        site_id = self.request.GET.get("site") or self.request.POST.get("site")
+        sites = Site.objects.all()
+        if site_id and str(site_id).isdigit():
+            return sites.filter(pk=site_id).first()
+        return Site.find_for_request(self.request) or sites.first()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        site = self.get_site()
+        disabled = disabled_plugins(site)
+        context.update(
+            site=site,
+            sites=Site.objects.order_by("hostname", "port"),
+            plugins=[
+                {"info": info, "enabled": info.loaded and info.name not in disabled}
+                for info in sorted(get_host().plugins.values(), key=lambda i: i.name)
+            ],
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        site = self.get_site()
+        name = request.POST.get("plugin", "")
+        info = get_host().plugins.get(name)
+        if site is None or info is None or not info.loaded:
+            messages.error(request, _("Unknown plugin or site; nothing was changed."))
+        else:
+            enabled = request.POST.get("enabled") == "1"
+            PluginState.objects.update_or_create(
+                site=site, plugin=name, defaults={"enabled": enabled}
+            )
+            if enabled:
+                messages.success(
+                    request, _("%(name)s is enabled on %(site)s.") % {"name": name, "site": site}
+                )
+            else:
+                messages.success(
+                    request, _("%(name)s is disabled on %(site)s.") % {"name": name, "site": site}
+                )
+        url = reverse("magpie_plugins")
+        return HttpResponseRedirect(f"{url}?site={site.pk}" if site else url)

@@ -1,0 +1,1 @@
+"""Themes: per-site template and static-file sets with inheritance (theme.toml)."""
