@@ -73,18 +73,21 @@ class PluginHost:
             )
             self._register(info, ep.load)
 
-    def load_modules(self, dotted_paths: Iterable[str]) -> None:
-        """Register plugins given as importable module paths (``pkg.module[:attr]``)."""
-        for path in dotted_paths:
+    def load_modules(self, specs: Iterable[str]) -> None:
+        """Register plugins given as ``[name=]package.module[:attribute]`` specs.
+
+        Without ``name=``, the plugin is named after the module path.
+        """
+        for spec in specs:
+            name, _, path = spec.rpartition("=")
             module_path, _, attr = path.partition(":")
-            name = module_path.split(".")[0] if not attr else attr
+            name = name or module_path
 
             def load(module_path: str = module_path, attr: str = attr) -> Any:
                 module = import_module(module_path)
                 return getattr(module, attr) if attr else module
 
-            info = PluginInfo(name=name, source=path, version=_module_version(module_path))
-            self._register(info, load)
+            self._register(PluginInfo(name=name, source=path), load)
 
     def _register(self, info: PluginInfo, load: Any) -> None:
         if info.name in self.plugins:

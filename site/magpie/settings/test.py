@@ -9,6 +9,18 @@ import os
 from magpie import env
 
 os.environ.setdefault("TASK_BACKEND", "immediate")
+# Test plugins live in tests/fixtures (on sys.path through pytest's ``pythonpath``).
+os.environ.setdefault(
+    "MAGPIE_PLUGINS",
+    ",".join(
+        [
+            "recorder=magpie_testplugins.recorder",
+            "failing=magpie_testplugins.failing",
+            "broken=magpie_testplugins.broken",
+            "legacy_admin=magpie_legacy_admin.plugin",
+        ]
+    ),
+)
 if os.environ.get("MAGPIE_TEST_DATABASE_URL"):
     os.environ["DATABASE_URL"] = os.environ["MAGPIE_TEST_DATABASE_URL"]
 
