@@ -141,6 +141,7 @@ USE_TZ = True
 # --- static and media ----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.get_str("STATIC_ROOT") or VAR_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.get_str("MEDIA_ROOT") or VAR_DIR / "media")
 STATICFILES_FINDERS = [

@@ -1,0 +1,182 @@
+"""The outbox: emit in the caller's transaction, deliver after commit, retry, isolate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from magpie.events import outbox
+from magpie.events.models import Delivery, Event
+from magpie.pluginhost.models import PluginState
+from magpie_testplugins import recorder
+from wagtail.models import Site
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def reset_recorder():
+    recorder.received.clear()
+    recorder.fail_next = 0
+    yield
+    recorder.received.clear()
+    recorder.fail_next = 0
+
+
+def _emit(django_capture_on_commit_callbacks, type="order.placed", payload=None, site=None):
+    with django_capture_on_commit_callbacks(execute=True):
+        return outbox.emit(type, payload or {"number": "2026-000001"}, site=site)
+
+
+def test_rolled_back_transaction_emits_nothing():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.emit("order.placed", {"number": "x"})
+        raise RuntimeError("the order failed")
+    assert not Event.objects.exists()
+    assert not Delivery.objects.exists()
+    assert recorder.received == []
+
+
+def test_event_is_delivered_after_commit_once_per_plugin(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        event = outbox.emit("lead.captured", {"email": "anna@example.ch"})
+        # Nothing is delivered before the transaction commits.
+        assert recorder.received == []
+    for callback in callbacks:
+        callback()
+    assert recorder.received == [(event.id, "lead.captured", {"email": "anna@example.ch"})]
+    deliveries = {d.plugin: d for d in Delivery.objects.filter(event=event)}
+    assert set(deliveries) == {"recorder", "failing"}
+    assert deliveries["recorder"].status == Delivery.Status.DELIVERED
+    assert deliveries["recorder"].attempts == 1
+    # Delivering again does not call the plugin a second time.
+    outbox.deliver_event(event.id)
+    outbox.deliver_due()
+    assert len(recorder.received) == 1
+
+
+def test_failing_plugin_is_isolated_and_scheduled_with_backoff(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.MAGPIE_EVENTS_BACKOFF_SECONDS = 10
+    before = timezone.now()
+    event = _emit(django_capture_on_commit_callbacks)  # does not raise
+    failing = Delivery.objects.get(event=event, plugin="failing")
+    assert failing.status == Delivery.Status.PENDING
+    assert failing.attempts == 1
+    assert "PluginFailure: cannot handle order.placed" in failing.last_error
+    assert failing.next_attempt_at >= before + timedelta(seconds=10)
+    assert len(recorder.received) == 1  # the other plugin got it anyway
+
+    # Not due yet: the sweeper leaves it alone.
+    assert outbox.deliver_due() == 0
+    assert Delivery.objects.get(pk=failing.pk).attempts == 1
+
+    # Due: tried again, and the delay doubles.
+    Delivery.objects.filter(pk=failing.pk).update(next_attempt_at=timezone.now())
+    second_try = timezone.now()
+    outbox.deliver_due()
+    failing.refresh_from_db()
+    assert failing.attempts == 2
+    assert failing.next_attempt_at >= second_try + timedelta(seconds=20)
+
+
+def test_delivery_gives_up_after_max_attempts(django_capture_on_commit_callbacks, settings):
+    settings.MAGPIE_EVENTS_MAX_ATTEMPTS = 3
+    event = _emit(django_capture_on_commit_callbacks)
+    for _ in range(5):
+        Delivery.objects.filter(event=event, plugin="failing").update(
+            next_attempt_at=timezone.now()
+        )
+        outbox.deliver_due()
+    failing = Delivery.objects.get(event=event, plugin="failing")
+    assert failing.status == Delivery.Status.FAILED
+    assert failing.attempts == 3
+
+
+def test_retry_redelivers_with_the_same_event_id(django_capture_on_commit_callbacks):
+    recorder.fail_next = 1
+    event = _emit(django_capture_on_commit_callbacks, payload={"n": 1})
+    assert recorder.received == []
+    delivery = Delivery.objects.get(event=event, plugin="recorder")
+    assert delivery.status == Delivery.Status.PENDING
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.retry(Delivery.objects.filter(pk=delivery.pk)) == 1
+    assert recorder.received == [(event.id, "order.placed", {"n": 1})]
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.DELIVERED
+
+
+def test_worker_killed_mid_delivery_loses_no_event(django_capture_on_commit_callbacks):
+    # The task never ran (say the worker died before it); then a worker claimed the
+    # delivery and died holding the lease.
+    with django_capture_on_commit_callbacks(execute=False):
+        event = outbox.emit("order.placed", {"n": 2})
+    delivery = Delivery.objects.get(event=event, plugin="recorder")
+    assert outbox._claim(delivery.pk)
+    assert not outbox._claim(delivery.pk)  # a second worker cannot take it meanwhile
+    assert outbox.deliver_due() == 0
+    assert recorder.received == []
+    # The lease runs out; the sweeper delivers.
+    Delivery.objects.filter(pk=delivery.pk).update(leased_until=timezone.now() - timedelta(1))
+    outbox.deliver_due()
+    assert recorder.received == [(event.id, "order.placed", {"n": 2})]
+
+
+def test_disabled_plugin_gets_no_delivery(django_capture_on_commit_callbacks):
+    site = Site.objects.get(is_default_site=True)
+    PluginState.objects.create(site=site, plugin="recorder", enabled=False)
+    event = _emit(django_capture_on_commit_callbacks, site=site)
+    assert set(Delivery.objects.filter(event=event).values_list("plugin", flat=True)) == {
+        "failing"
+    }
+    assert recorder.received == []
+
+
+def test_bad_event_type_is_rejected():
+    with pytest.raises(ValueError):
+        outbox.emit("", {})
+    assert not Event.objects.exists()
+
+
+def test_admin_lists_failed_deliveries_and_retries_them(
+    admin_client, django_capture_on_commit_callbacks, settings
+):
+    settings.MAGPIE_EVENTS_MAX_ATTEMPTS = 1
+    event = _emit(django_capture_on_commit_callbacks)
+    failing = Delivery.objects.get(event=event, plugin="failing")
+    assert failing.status == Delivery.Status.FAILED
+
+    response = admin_client.get(reverse("magpie_event_deliveries:index") + "?status=failed")
+    assert response.status_code == 200
+    assert "failing" in response.content.decode()
+    assert reverse("magpie_events_retry", args=[failing.pk]) in response.content.decode()
+
+    response = admin_client.get(reverse("magpie_event_deliveries:inspect", args=[failing.pk]))
+    assert response.status_code == 200
+    assert "cannot handle order.placed" in response.content.decode()
+
+    confirm = admin_client.get(reverse("magpie_events_retry_failed"))
+    assert confirm.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("magpie_events_retry_failed"))
+    assert response.status_code == 302
+    failing.refresh_from_db()
+    # Retried at once; it failed again, so it is back to failed with one new attempt.
+    assert failing.attempts == 1
+    assert failing.status == Delivery.Status.FAILED
+
+
+def test_retry_needs_permission(client, django_user_model):
+    user = django_user_model.objects.create_user("editor", password="pw")
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(user)
+    response = client.post(reverse("magpie_events_retry_failed"))
+    assert response.status_code in (302, 403)
+    if response.status_code == 302:
+        assert "retry" not in response.url
