@@ -165,3 +165,24 @@ def test_plugins_command_lists_plugins():
     call_command("plugins", stdout=out)
     text = out.getvalue()
     assert "recorder" in text and "broken" in text and "ERROR" in text
+
+
+@pytest.mark.django_db
+def test_plugin_block_renders_on_a_landing_page(client):
+    from magpie.content.models import LandingPage
+    from wagtail.models import Locale, Page
+
+    home = Page.objects.get(depth=2)
+    landing = home.add_child(
+        instance=LandingPage(
+            title="Aktion",
+            slug="aktion",
+            locale=Locale.get_default(),
+            body=[("hero", {"heading": "Neue Lager"}), ("recorder_banner", "Nur heute")],
+        )
+    )
+    response = client.get(landing.url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<p class="recorder-banner">Nur heute</p>' in html
+    assert "Neue Lager" in html
