@@ -1,0 +1,1 @@
+"""Shared helpers of Magpie's benchmarks: process control, load generators, reporting."""
