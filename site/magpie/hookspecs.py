@@ -69,6 +69,16 @@ def demo_data(stdout: Any) -> None:
     """
 
 
+@hookspec
+def config_form() -> Any:
+    """Return a Django ``forms.Form`` class describing this plugin's per-site settings.
+
+    Settings → Plugins shows it as a form for each site; values are validated by the form
+    and stored with the plugin's state. Read them with :func:`magpie.plugins.plugin_config`.
+    Secrets (API keys, passwords) do not belong here: read them from environment variables.
+    """
+
+
 # --- computation: called in a request --------------------------------------------------
 
 

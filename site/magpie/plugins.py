@@ -239,3 +239,30 @@ def call_safely(
         if result is not None:
             results.append((impl.plugin_name, result))
     return results
+
+
+# -- per-site configuration ---------------------------------------------------------------
+
+
+def config_form_class(name: str) -> Any | None:
+    """The form class plugin ``name`` declares for its settings, or ``None``."""
+    for impl in get_host().implementations("config_form"):
+        if impl.plugin_name == name:
+            return impl.function()
+    return None
+
+
+def plugin_config(name: str, site: Any) -> dict[str, Any]:
+    """Plugin ``name``'s settings on ``site``: stored values over the form's initial values."""
+    from magpie.pluginhost.models import PluginState
+
+    form_class = config_form_class(name)
+    values: dict[str, Any] = {}
+    if form_class is not None:
+        for field_name, form_field in form_class.base_fields.items():
+            initial = form_field.initial
+            values[field_name] = initial() if callable(initial) else initial
+    state = PluginState.objects.filter(site=site, plugin=name).only("config").first()
+    if state is not None:
+        values.update(state.config)
+    return values

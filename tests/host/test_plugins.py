@@ -21,9 +21,7 @@ def dist_on_path(tmp_path, monkeypatch):
         (tmp_path / f"{name}.py").write_text(textwrap.dedent(module_source))
         info = tmp_path / f"{name}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-        )
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
         (info / "entry_points.txt").write_text(f"[magpie.plugins]\n{name} = {name}\n")
         monkeypatch.syspath_prepend(str(tmp_path))
 
@@ -186,3 +184,31 @@ def test_plugin_block_renders_on_a_landing_page(client):
     html = response.content.decode()
     assert '<p class="recorder-banner">Nur heute</p>' in html
     assert "Neue Lager" in html
+
+
+@pytest.mark.django_db
+def test_plugin_settings_are_validated_and_stored_per_site(admin_client):
+    site = Site.objects.get(is_default_site=True)
+    other = Site.objects.create(hostname="other.example", root_page=site.root_page)
+    assert plugins.plugin_config("recorder", site) == {"greeting": "Grüezi", "limit": 10}
+
+    url = reverse("magpie_plugin_config", args=["recorder"])
+    page = admin_client.get(url, {"site": site.pk})
+    assert page.status_code == 200
+    assert 'name="greeting"' in page.content.decode()
+
+    bad = admin_client.post(url + f"?site={site.pk}", {"greeting": "Hoi", "limit": "0"})
+    assert bad.status_code == 200
+    assert list(bad.context["form"].errors) == ["limit"]
+    assert not PluginState.objects.filter(plugin="recorder").exists()
+
+    good = admin_client.post(url + f"?site={site.pk}", {"greeting": "Hoi", "limit": "5"})
+    assert good.status_code == 302
+    assert plugins.plugin_config("recorder", site) == {"greeting": "Hoi", "limit": 5}
+    assert plugins.plugin_config("recorder", other) == {"greeting": "Grüezi", "limit": 10}
+    # Saving settings leaves the plugin's on/off state alone.
+    assert "recorder" not in plugins.disabled_plugins(site)
+
+    # Plugins without settings have no settings page.
+    missing = admin_client.get(reverse("magpie_plugin_config", args=["failing"]), follow=True)
+    assert missing.status_code == 404

@@ -13,7 +13,14 @@ KINDS = [
     ("event", "Event hooks (delivered after commit)"),
 ]
 EVENT_HOOKS = {"handle_event"}
-REGISTRATION_HOOKS = {"django_apps", "url_patterns", "landing_page_blocks", "themes", "demo_data"}
+REGISTRATION_HOOKS = {
+    "django_apps",
+    "url_patterns",
+    "landing_page_blocks",
+    "themes",
+    "demo_data",
+    "config_form",
+}
 
 
 def hookspec_functions() -> list:

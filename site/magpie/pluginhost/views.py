@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
@@ -14,7 +16,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Site
 
 from magpie.pluginhost.models import PluginState
-from magpie.plugins import disabled_plugins, get_host
+from magpie.plugins import config_form_class, disabled_plugins, get_host, plugin_config
 
 PERMISSION = "magpie_pluginhost.manage_plugins"
 
@@ -46,7 +48,11 @@ class PluginListView(WagtailAdminTemplateMixin, TemplateView):
             site=site,
             sites=Site.objects.order_by("hostname", "port"),
             plugins=[
-                {"info": info, "enabled": info.loaded and info.name not in disabled}
+                {
+                    "info": info,
+                    "enabled": info.loaded and info.name not in disabled,
+                    "configurable": info.loaded and "config_form" in info.hooks,
+                }
                 for info in sorted(get_host().plugins.values(), key=lambda i: i.name)
             ],
         )
@@ -73,3 +79,48 @@ class PluginListView(WagtailAdminTemplateMixin, TemplateView):
                 )
         url = reverse("magpie_plugins")
         return HttpResponseRedirect(f"{url}?site={site.pk}" if site else url)
+
+
+class PluginConfigView(WagtailAdminTemplateMixin, TemplateView):
+    """Edit one plugin's settings on one site, validated by the plugin's ``config_form``."""
+
+    template_name = "magpie/admin/plugin_config.html"
+    header_icon = "cog"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm(PERMISSION):
+            raise PermissionDenied
+        self.info = get_host().plugins.get(kwargs["name"])
+        self.form_class = config_form_class(kwargs["name"]) if self.info else None
+        if self.form_class is None:
+            raise Http404("This plugin has no settings.")
+        self.site = PluginListView.get_site(self)
+        if self.site is None:
+            raise Http404("No site.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self) -> str:
+        return _("Settings of %(name)s") % {"name": self.info.name}
+
+    def get_page_subtitle(self) -> str:
+        return str(self.site)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault(
+            "form", self.form_class(initial=plugin_config(self.info.name, self.site))
+        )
+        context.update(site=self.site, plugin=self.info)
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("The settings were not saved; please correct the errors."))
+            return self.render_to_response(self.get_context_data(form=form))
+        config = json.loads(json.dumps(form.cleaned_data, cls=DjangoJSONEncoder))
+        PluginState.objects.update_or_create(
+            site=self.site, plugin=self.info.name, defaults={"config": config}
+        )
+        messages.success(request, _("Settings of %(name)s saved.") % {"name": self.info.name})
+        return HttpResponseRedirect(f"{reverse('magpie_plugins')}?site={self.site.pk}")

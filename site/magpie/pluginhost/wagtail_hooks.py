@@ -5,12 +5,19 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from magpie.pluginhost.views import PERMISSION, PluginListView
+from magpie.pluginhost.views import PERMISSION, PluginConfigView, PluginListView
 
 
 @hooks.register("register_admin_urls")
 def register_plugin_urls():
-    return [path("plugins/", PluginListView.as_view(), name="magpie_plugins")]
+    return [
+        path("plugins/", PluginListView.as_view(), name="magpie_plugins"),
+        path(
+            "plugins/<str:name>/settings/",
+            PluginConfigView.as_view(),
+            name="magpie_plugin_config",
+        ),
+    ]
 
 
 class PluginsMenuItem(MenuItem):
