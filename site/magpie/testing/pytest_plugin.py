@@ -19,14 +19,43 @@ Fixtures:
 ``magpie_plugin_state``
     A function ``magpie_plugin_state(name, enabled, site=None)`` that switches a plugin on or
     off for a site (default: ``magpie_site``), as Settings → Plugins does.
+
+Configuration (``[tool.pytest.ini_options]``):
+
+``magpie_plugins``
+    Plugin specs for ``MAGPIE_PLUGINS`` in this run, set before Django's settings are read.
+    A plugin package sets it to ``""`` so only plugins installed through entry points load,
+    not the host's own test plugins. An exported ``MAGPIE_PLUGINS`` variable wins.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+PLUGINS_INI = "magpie_plugins"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``magpie_plugins`` ini option."""
+    parser.addini(
+        PLUGINS_INI,
+        "MAGPIE_PLUGINS for this test run (comma-separated name=module specs; empty: only "
+        "plugins installed through entry points). An exported MAGPIE_PLUGINS wins.",
+        type="string",
+        default=None,
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Apply ``magpie_plugins`` before pytest-django imports the settings (which read it)."""
+    value = early_config.getini(PLUGINS_INI)
+    if value is not None:
+        os.environ.setdefault("MAGPIE_PLUGINS", value)
 
 
 @pytest.fixture
