@@ -18,6 +18,8 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -206,21 +208,18 @@ def _output(result: subprocess.CompletedProcess[str]) -> str:
     return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
 
 
-@pytest.fixture(scope="module")
-def installed_plugin(tmp_path_factory) -> tuple[Path, Path]:
-    """Scaffold the plugin and pip-install it into a private ``--target`` directory."""
-    root = tmp_path_factory.mktemp("startplugin")
-    plugin_dir = create_plugin(NAME, root / DIST)
-    site_packages = root / "site-packages"
-    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-input", "-q"]
-    if _wheel_builds_offline():
-        cmd.append("--no-build-isolation")
-    # otherwise pip fetches setuptools for an isolated build from the package index
-    result = _run([*cmd, "--target", str(site_packages), str(plugin_dir)])
-    assert result.returncode == 0, f"pip install failed:\n{_output(result)}"
-    dist_info = list(site_packages.glob("magpie_acme_widgets-0.1.0.dist-info"))
-    assert dist_info, sorted(p.name for p in site_packages.iterdir())
-    return plugin_dir, site_packages
+@dataclass
+class InstalledPlugin:
+    """The scaffolded plugin, pip-installed into ``site_packages``; a site being migrated."""
+
+    plugin_dir: Path
+    site_packages: Path
+    site_dir: Path
+    site_env: dict[str, str]
+    migrate: subprocess.Popen[str]
+
+
+MANAGE = [sys.executable, "-m", "magpie", "manage"]
 
 
 def _plugin_env(site_packages: Path, **extra: str) -> dict[str, str]:
@@ -233,39 +232,72 @@ def _plugin_env(site_packages: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def not_in_postgres_pass() -> None:
+@pytest.fixture(scope="module")
+def installed_plugin(tmp_path_factory) -> Iterator[InstalledPlugin]:
+    """Scaffold the plugin, pip-install it into a private ``--target`` directory, and start
+    migrating a fresh SQLite site with it in the background (the slowest step, so it runs
+    while the plugin's own tests do)."""
     if os.environ.get("MAGPIE_TEST_DATABASE_URL"):
         pytest.skip("independent of the host's database: runs in the SQLite pass only")
+    root = tmp_path_factory.mktemp("startplugin")
+    plugin_dir = create_plugin(NAME, root / DIST)
+    site_packages = root / "site-packages"
+    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-input", "-q"]
+    if _wheel_builds_offline():
+        cmd.append("--no-build-isolation")
+    # otherwise pip fetches setuptools for an isolated build from the package index
+    result = _run([*cmd, "--target", str(site_packages), str(plugin_dir)])
+    assert result.returncode == 0, f"pip install failed:\n{_output(result)}"
+    assert (site_packages / f"{PACKAGE}-0.1.0.dist-info").is_dir(), sorted(
+        p.name for p in site_packages.iterdir()
+    )
+
+    site_dir = root / "site"
+    site_dir.mkdir()
+    site_env = _plugin_env(
+        site_packages,
+        MAGPIE_HOME=str(site_dir),
+        DATABASE_URL=f"sqlite:///{site_dir / 'site.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="magpie.settings.dev",
+    )
+    migrate = subprocess.Popen(
+        [*MANAGE, "migrate", "--noinput", "-v", "0"],
+        cwd=site_dir,
+        env=site_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield InstalledPlugin(plugin_dir, site_packages, site_dir, site_env, migrate)
+    finally:
+        if migrate.poll() is None:
+            migrate.kill()
+        migrate.communicate()
 
 
-@pytest.mark.usefixtures("not_in_postgres_pass")
 class TestGeneratedPluginInstalled:
-    """Slow (pip, two Django test setups): about 30 s together."""
+    """Slow: pip, and two Django databases set up in subprocesses (about 25 s)."""
 
     def test_its_own_tests_pass(self, installed_plugin):
-        plugin_dir, site_packages = installed_plugin
         result = _run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=plugin_dir,
-            env=_plugin_env(site_packages),
+            cwd=installed_plugin.plugin_dir,
+            env=_plugin_env(installed_plugin.site_packages),
         )
         assert result.returncode == 0, _output(result)
         assert "4 passed" in result.stdout, _output(result)
 
-    def test_the_site_lists_it(self, installed_plugin, tmp_path):
-        plugin_dir, site_packages = installed_plugin
-        env = _plugin_env(
-            site_packages,
-            MAGPIE_HOME=str(tmp_path),
-            DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}",
-            DJANGO_SETTINGS_MODULE="magpie.settings.dev",
-        )
-        manage = [sys.executable, "-m", "magpie", "manage"]
-        migrate = _run([*manage, "migrate", "--noinput", "-v", "0"], cwd=tmp_path, env=env)
-        assert migrate.returncode == 0, _output(migrate)
+    def test_the_site_lists_it(self, installed_plugin):
+        migrate = installed_plugin.migrate
+        stdout, stderr = migrate.communicate(timeout=SUBPROCESS_TIMEOUT)
+        assert migrate.returncode == 0, f"migrate: exit {migrate.returncode}\n{stdout}\n{stderr}"
 
-        listing = _run([*manage, "plugins", "--json"], cwd=tmp_path, env=env)
+        listing = _run(
+            [*MANAGE, "plugins", "--json"],
+            cwd=installed_plugin.site_dir,
+            env=installed_plugin.site_env,
+        )
         assert listing.returncode == 0, _output(listing)
         rows = {row["name"]: row for row in json.loads(listing.stdout)}
         assert set(rows) == {NAME}, rows  # MAGPIE_PLUGINS="": only entry-point plugins
@@ -275,3 +307,60 @@ class TestGeneratedPluginInstalled:
         assert row["source"] == f"{PACKAGE}.plugin"
         assert row["hooks"] == ["django_apps", "render_slot"]
         assert list(row["sites"].values()) == [True]  # enabled on the default site
+
+
+# -- the test support the scaffold relies on (magpie.testing) ---------------------------------
+
+
+def _run_pytest_project(tmp_path: Path, ini: str, test: str, **env: str):
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\n{ini}\n", encoding="utf-8")
+    (tmp_path / "test_it.py").write_text(test, encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
+    clean.pop("MAGPIE_PLUGINS", None)
+    return _run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:django"],
+        cwd=tmp_path,
+        env={**clean, **env},
+    )
+
+
+def test_pytest_plugin_leaves_projects_without_django_alone(tmp_path):
+    result = _run_pytest_project(
+        tmp_path,
+        "",
+        "import sys, os\n"
+        "def test_no_django():\n"
+        "    assert 'django' not in sys.modules\n"
+        "    assert 'MAGPIE_PLUGINS' not in os.environ\n",
+    )
+    assert result.returncode == 0, _output(result)
+    assert "1 passed" in result.stdout
+
+
+def test_magpie_plugins_ini_sets_the_variable_unless_exported(tmp_path):
+    check = "import os\ndef test_env():\n    assert os.environ['MAGPIE_PLUGINS'] == {!r}\n"
+    from_ini = _run_pytest_project(tmp_path, "magpie_plugins = a=pkg.a", check.format("a=pkg.a"))
+    assert from_ini.returncode == 0, _output(from_ini)
+    exported = _run_pytest_project(
+        tmp_path, "magpie_plugins = a=pkg.a", check.format("b=pkg.b"), MAGPIE_PLUGINS="b=pkg.b"
+    )
+    assert exported.returncode == 0, _output(exported)
+
+
+@pytest.mark.django_db
+def test_site_factories(rf):
+    from magpie.content.models import HomePage
+    from magpie.testing.factories import create_home_page, create_site
+    from wagtail.models import Site
+
+    first = create_site()
+    second = create_site()  # same host and port: the site is reused, pointed at a new page
+    assert first.pk == second.pk
+    assert Site.objects.filter(hostname="localhost", port=80).count() == 1
+    assert isinstance(second.root_page.specific, HomePage)
+    assert second.root_page.slug != first.root_page.slug  # siblings keep unique slugs
+
+    other = create_site("b.example.com", root_page=create_home_page("B"), is_default_site=False)
+    assert Site.objects.get(is_default_site=True) == second
+    assert Site.find_for_request(rf.get("/", HTTP_HOST="b.example.com")) == other
+    assert Site.find_for_request(rf.get("/", HTTP_HOST="unknown.example.com")) == second
