@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command, get_commands
 from django.urls import reverse
 from magpie.content.models import HomePage, LandingPage
+from playwright.sync_api import expect
 from wagtail.models import Page, Site
 
 USERNAME = "e2e-editor"
@@ -104,8 +105,8 @@ def test_editor_builds_and_publishes_landing_page(browser_page, live_server):
 
     # Publish: it sits in the save button's dropdown menu.
     page.locator("footer [data-w-dropdown-target='toggle']").last.click()
-    page.locator("button[name='action-publish']").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button[name='action-publish']").click()
     errors = page.locator(".error-message").evaluate_all(
         """nodes => nodes.map(node => {
             const path = [];
@@ -118,7 +119,7 @@ def test_editor_builds_and_publishes_landing_page(browser_page, live_server):
     )
     assert not errors, f"the editor reported errors: {errors}"
     page.wait_for_url(re.compile(rf"/admin/pages/{home.pk}/"))
-    assert page.get_by_text(re.compile(rf"{re.escape(TITLE)}.*published", re.I)).count()
+    expect(page.get_by_text(re.compile(rf"{re.escape(TITLE)}.*published", re.I))).to_be_visible()
 
     landing = LandingPage.objects.get(title=TITLE)
     assert landing.live
@@ -129,7 +130,7 @@ def test_editor_builds_and_publishes_landing_page(browser_page, live_server):
     _site_id, _root_url, path = landing.get_url_parts()
     response = page.goto(live_server.url + path)
     assert response is not None and response.status == 200, path
-    assert page.get_by_role("heading", name=HERO_HEADING).is_visible()
-    assert page.get_by_text(HERO_TEXT).is_visible()
-    assert page.get_by_text(RICH_TEXT).is_visible()
-    assert page.get_by_role("link", name=CTA_LABEL).get_attribute("href") == CTA_URL
+    expect(page.get_by_role("heading", name=HERO_HEADING)).to_be_visible()
+    expect(page.get_by_text(HERO_TEXT)).to_be_visible()
+    expect(page.get_by_text(RICH_TEXT)).to_be_visible()
+    expect(page.get_by_role("link", name=CTA_LABEL)).to_have_attribute("href", CTA_URL)
