@@ -1,0 +1,1 @@
+"""``load_demo`` and ``demo_admin``."""

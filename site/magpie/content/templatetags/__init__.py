@@ -1,0 +1,1 @@
+"""Template tags of the content app (``{% load magpie_content %}``)."""
