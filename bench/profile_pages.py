@@ -11,6 +11,7 @@ Django's full middleware stack (``django.test.Client``, no HTTP server), and pri
 
 * the SQL queries of one warm request, grouped and counted;
 * the mean time per request over ``--requests`` requests;
+* the time (exclusive) and the SQL queries charged to each template;
 * the cumulative time of the steps named in :data:`WATCH` (theme middleware, plugin state,
   site settings, routing, template rendering, …), as a share of the request.
 """
@@ -32,7 +33,8 @@ from pathlib import Path
 
 #: ``(label, file suffix, function name)`` of the steps reported, matched in cProfile output.
 WATCH: list[tuple[str, str, str]] = [
-    ("whole middleware chain + view", "django/core/handlers/base.py", "_get_response"),
+    ("whole request (middleware chain + view)", "django/core/handlers/base.py", "get_response"),
+    ("view + template rendering", "django/core/handlers/base.py", "_get_response"),
     ("ThemeMiddleware (magpie)", "magpie/themes/middleware.py", "__call__"),
     ("  theme_for_request", "magpie/themes/middleware.py", "theme_for_request"),
     ("  ThemeSettings.for_request", "wagtail/contrib/settings/models.py", "for_request"),
@@ -54,8 +56,65 @@ WATCH: list[tuple[str, str, str]] = [
     ("  template loading (get_template)", "django/template/loader.py", "get_template"),
     ("  i18n: translations of a page", "wagtail/models/i18n.py", "get_translations"),
     ("  menus / page queries (get_children)", "wagtail/models/__init__.py", "get_children"),
-    ("SQL execution (all queries)", "django/db/backends/utils.py", "_execute"),
+    ("ORM: evaluating querysets (build+run+load)", "django/db/models/query.py", "_fetch_all"),
+    ("  SQL execution only", "django/db/backends/utils.py", "_execute"),
+    ("cache reads (local memory: unpickling)", "django/core/cache/backends/locmem.py", "get"),
 ]
+
+
+def _per_template(client: object, path: str, requests: int) -> list[dict[str, object]]:
+    """Time (exclusive) and SQL queries per template, over ``requests`` requests.
+
+    Wraps ``Template._render`` and the database connection: a query is charged to the
+    innermost template being rendered, or to ``(outside templates)`` (middleware, routing,
+    the view).
+    """
+    from django.db import connection
+    from django.template.base import Template
+
+    outside = "(outside templates)"
+    stack: list[list[object]] = []  # [name, started, time spent in children]
+    spent: dict[str, float] = {}
+    queries: dict[str, int] = {}
+    original = Template._render
+
+    def timed_render(self: Template, context: object) -> object:
+        name = str(getattr(self.origin, "template_name", None) or self.name or "?")
+        frame: list[object] = [name, time.perf_counter(), 0.0]
+        stack.append(frame)
+        try:
+            return original(self, context)
+        finally:
+            stack.pop()
+            inclusive = time.perf_counter() - float(frame[1])  # type: ignore[arg-type]
+            spent[name] = spent.get(name, 0.0) + inclusive - float(frame[2])  # type: ignore[arg-type]
+            if stack:
+                stack[-1][2] = float(stack[-1][2]) + inclusive  # type: ignore[arg-type]
+
+    def count_query(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        owner = str(stack[-1][0]) if stack else outside
+        queries[owner] = queries.get(owner, 0) + 1
+        return execute(sql, params, many, context)
+
+    Template._render = timed_render  # type: ignore[method-assign]
+    started = time.perf_counter()
+    try:
+        with connection.execute_wrapper(count_query):
+            for _ in range(requests):
+                client.get(path)  # type: ignore[attr-defined]
+    finally:
+        Template._render = original  # type: ignore[method-assign]
+    total = time.perf_counter() - started
+    spent[outside] = total - sum(spent.values())
+    rows = [
+        {
+            "template": name,
+            "ms_per_request": round(seconds / requests * 1000, 3),
+            "queries_per_request": round(queries.get(name, 0) / requests, 1),
+        }
+        for name, seconds in spent.items()
+    ]
+    return sorted(rows, key=lambda row: row["ms_per_request"], reverse=True)  # type: ignore[arg-type, return-value]
 
 
 def _profile_here(path: str, requests: int, host: str) -> dict[str, object]:
@@ -80,6 +139,8 @@ def _profile_here(path: str, requests: int, host: str) -> dict[str, object]:
     for _ in range(requests):
         client.get(path)
     per_request_ms = (time.perf_counter() - started) / requests * 1000
+
+    templates = _per_template(client, path, requests)
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -113,6 +174,7 @@ def _profile_here(path: str, requests: int, host: str) -> dict[str, object]:
         "queries_per_request": len(queries),
         "queries": Counter(_shape(q) for q in queries).most_common(),
         "steps": steps,
+        "templates": templates,
         "top_self_time": [
             {
                 "function": f"{Path(fn).name}:{line} {name}",
@@ -160,12 +222,15 @@ def _print_report(site: str, data: dict[str, object]) -> None:
     )
     for shape, count in data["queries"]:  # type: ignore[attr-defined]
         print(f"  {count}x {shape}")
-    print(f"  {'step':42}{'ms/req':>9}{'share':>8}{'calls':>7}")
+    print(f"  {'step':46}{'ms/req':>9}{'share':>8}{'calls':>7}")
     for step in data["steps"]:  # type: ignore[attr-defined]
         print(
-            f"  {step['step']:42}{step['ms_per_request']:>9.3f}{step['share']:>8.1%}"
+            f"  {step['step']:46}{step['ms_per_request']:>9.3f}{step['share']:>8.1%}"
             f"{step['calls_per_request']:>7}"
         )
+    print(f"  {'template (exclusive time, queries charged to it)':62}{'ms/req':>9}{'queries':>8}")
+    for row in data["templates"]:  # type: ignore[attr-defined]
+        print(f"  {row['template']:62}{row['ms_per_request']:>9.3f}{row['queries_per_request']:>8}")
     print("  top self time:")
     for row in data["top_self_time"]:  # type: ignore[attr-defined]
         print(f"    {row['ms_per_request']:>7.3f} ms  {row['function']}")
