@@ -82,6 +82,14 @@ WSGI_APPLICATION = "magpie.wsgi.application"
 # --- themes: lookup follows the active theme's parents, then plugins, then "base" ----------
 MAGPIE_THEME_DIRS = [Path(p) for p in env.get_list("MAGPIE_THEME_DIRS", [str(REPO_DIR / "themes")])]
 MAGPIE_DEFAULT_THEME = env.get_str("MAGPIE_DEFAULT_THEME", "base")
+# Themes translate their own strings in <theme>/locale.
+LOCALE_PATHS = sorted(
+    theme / "locale"
+    for root in MAGPIE_THEME_DIRS
+    if root.is_dir()
+    for theme in root.iterdir()
+    if (theme / "locale").is_dir()
+)
 
 _THEME_LOADERS = [
     "magpie.themes.loaders.ThemeLoader",
