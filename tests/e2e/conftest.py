@@ -43,6 +43,7 @@ CALL_FAILED = pytest.StashKey[bool]()
 def browser_page(request, chromium, live_server, transactional_db, monkeypatch):
     """A Playwright ``Page`` in headless Chromium whose ``base_url`` is the live server."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -63,3 +64,6 @@ def browser_page(request, chromium, live_server, transactional_db, monkeypatch):
                 page.screenshot(path=str(RESULTS_DIR / f"{name}.png"), full_page=True)
             context.close()
             browser.close()
+            # Connections opened while Playwright runs belong to its execution context and
+            # would be lost (left open) once it exits: close them here.
+            connections.close_all()
