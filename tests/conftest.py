@@ -107,3 +107,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         "PostgreSQL only: runs in the PostgreSQL pass "
         "(make test, or python tests/pgcluster.py -- pytest)"
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Start every test with an empty cache: the page cache and site state are keyed by a
+    generation that the database rollback between tests resets."""
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            yield
+            return
+        from django.core.cache import cache
+    except ImportError:
+        yield
+        return
+    cache.clear()
+    yield
+    cache.clear()

@@ -189,12 +189,14 @@ def disabled_plugins(site: Any | None) -> frozenset[str]:
 
 
 def disabled_for_request(request: Any) -> frozenset[str]:
-    """Plugins disabled for the request's site, looked up once per request."""
+    """Plugins disabled for the request's site (cached per content generation)."""
     cached = getattr(request, "_magpie_disabled_plugins", None)
     if cached is None:
         from wagtail.models import Site
 
-        cached = disabled_plugins(Site.find_for_request(request))
+        from magpie.pagecache.state import site_state
+
+        cached = site_state(request, Site.find_for_request(request))["disabled"]
         try:
             request._magpie_disabled_plugins = cached
         except AttributeError:

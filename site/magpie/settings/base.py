@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "magpie.pluginhost",
     "magpie.themes",
     "magpie.events",
+    "magpie.pagecache",
     "magpie.content",
     *PLUGIN_HOST.django_apps(),
     "wagtail.contrib.forms",
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "magpie.pagecache.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,6 +179,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- page cache: anonymous page views, invalidated by every content change --------------
+MAGPIE_PAGE_CACHE_SECONDS = env.get_int("MAGPIE_PAGE_CACHE_SECONDS", 600)
+MAGPIE_PAGE_CACHE_BYPASS_COOKIES = ["sessionid", "messages"]
+MAGPIE_PAGE_CACHE_SKIP = ["/admin/", "/documents/", "/static/", "/media/"]
 
 # --- domain events -------------------------------------------------------------------------
 MAGPIE_EVENTS_MAX_ATTEMPTS = env.get_int("MAGPIE_EVENTS_MAX_ATTEMPTS", 8)

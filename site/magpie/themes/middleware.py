@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from wagtail.models import Site
 
+from magpie.pagecache.state import site_state
 from magpie.plugins import hook
 from magpie.themes.registry import current_theme
 
@@ -15,13 +17,7 @@ def theme_for_request(request: HttpRequest) -> str:
     chosen = hook("active_theme", request=request)(request=request, site=site)
     if chosen:
         return chosen
-    if site is None:
-        from django.conf import settings
-
-        return settings.MAGPIE_DEFAULT_THEME
-    from magpie.themes.models import ThemeSettings
-
-    return ThemeSettings.for_request(request).theme
+    return site_state(request, site)["theme"] or settings.MAGPIE_DEFAULT_THEME
 
 
 class ThemeMiddleware:
