@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchlib.core import Options, Outcome, log, machine_info, write_results
@@ -293,11 +293,13 @@ def serve(procs: ProcessRegistry, target: Target, options: Options) -> Server:
     return Server(target=target, url=url, proc=proc, page_bytes=len(body))
 
 
-def slice_order(slices: int) -> list[int]:
-    """Indexes of the two servers for each measured slice, ABBA-style: 0 1 1 0 0 1 …"""
+def slice_order(slices: int, servers: int = 2) -> list[int]:
+    """Indexes of the servers for each measured slice, mirrored every other round:
+    0 1 1 0 0 1 … for two servers, 0 1 2 2 1 0 … for three."""
     order: list[int] = []
+    forward = list(range(servers))
     for i in range(slices):
-        order.extend((0, 1) if i % 2 == 0 else (1, 0))
+        order.extend(forward if i % 2 == 0 else reversed(forward))
     return order
 
 
@@ -314,7 +316,7 @@ def measure(servers: list[Server], options: Options) -> list[dict[str, object]]:
     slice_s = options.duration_s / slices
     samples: list[list[LoadSample]] = [[] for _ in servers]
     loadavg: list[list[float]] = [[] for _ in servers]
-    for index in slice_order(slices):
+    for index in slice_order(slices, len(servers)):
         server = servers[index]
         loadavg[index].append(round(os.getloadavg()[0], 2))
         log(f"{server.target.label}: measuring {slice_s:.0f} s")
@@ -361,8 +363,18 @@ def run_benchmark(options: Options) -> Outcome:
             pool.shutdown(wait=True, cancel_futures=True)
         targets = {t.label: t.path for t in (magpie_target, vanilla_target)}
         (tmp / "targets.json").write_text(json.dumps(targets), encoding="utf-8")
-        servers = [serve(procs, t, options) for t in (magpie_target, vanilla_target)]
-        magpie, vanilla = measure(servers, options)
+        # The same Magpie site once more with the page cache off: what rendering costs.
+        uncached_target = replace(
+            magpie_target,
+            label="magpie-uncached",
+            env={**magpie_target.env, "MAGPIE_PAGE_CACHE_SECONDS": "0"},
+            log=tmp / "magpie-uncached-gunicorn.log",
+            details={**magpie_target.details, "page_cache": "off"},
+        )
+        magpie_target.details["page_cache"] = "on (default)"
+        targets = (magpie_target, uncached_target, vanilla_target)
+        servers = [serve(procs, t, options) for t in targets]
+        magpie, uncached, vanilla = measure(servers, options)
     finally:
         procs.stop_all()
         if options.keep:
@@ -374,8 +386,10 @@ def run_benchmark(options: Options) -> Outcome:
     m_p95, v_p95 = float(magpie["latency_p95_ms"]), float(vanilla["latency_p95_ms"])
     ratio_rps = round(m_rps / v_rps, 3) if v_rps else 0.0
     ratio_p95 = round(m_p95 / v_p95, 3) if v_p95 else 0.0
-    failed = int(magpie["status_other"]) + int(magpie["errors"])
-    failed += int(vanilla["status_other"]) + int(vanilla["errors"])
+    u_rps = float(uncached["requests_per_s"])
+    ratio_uncached = round(u_rps / v_rps, 3) if v_rps else 0.0
+    rows = (("magpie", magpie), ("magpie-uncached", uncached), ("vanilla", vanilla))
+    failed = sum(int(row["status_other"]) + int(row["errors"]) for _label, row in rows)
     passed = ratio_rps >= 1.0 and failed == 0
     notes = [] if failed == 0 else [f"{failed} requests failed (non-200 or transport error)"]
 
@@ -394,8 +408,10 @@ def run_benchmark(options: Options) -> Outcome:
             "duration_s": options.duration_s,
             "slices_per_site": options.slices,
             "magpie": magpie,
+            "magpie_uncached": uncached,
             "vanilla": vanilla,
             "ratio_requests_per_s": ratio_rps,
+            "ratio_uncached_requests_per_s": ratio_uncached,
             "ratio_p95_latency": ratio_p95,
             "floor": "magpie requests/s >= vanilla requests/s, no failed requests",
             "passed": passed,
@@ -410,20 +426,21 @@ def run_benchmark(options: Options) -> Outcome:
         f"{options.warmup_s:.0f} s warm-up; "
         f"gunicorn --workers {options.workers}; {info['cpus']} CPUs"
     )
-    header = f"{'':10}{'requests/s':>12}{'p50 ms':>10}{'p95 ms':>10}{'requests':>10}"
+    header = f"{'':16}{'requests/s':>12}{'p50 ms':>10}{'p95 ms':>10}{'requests':>10}"
     print(header + f"{'failed':>8}{'bytes':>9}  page")
-    for label, row in (("magpie", magpie), ("vanilla", vanilla)):
+    for label, row in rows:
         print(
-            f"{label:10}{row['requests_per_s']:>12.1f}{row['latency_p50_ms']:>10.1f}"
+            f"{label:16}{row['requests_per_s']:>12.1f}{row['latency_p50_ms']:>10.1f}"
             f"{row['latency_p95_ms']:>10.1f}{row['requests']:>10}"
             f"{int(row['status_other']) + int(row['errors']):>8}{row['page_bytes']:>9}"
             f"  {row['url_path']}"
         )
-    for label, row in (("magpie", magpie), ("vanilla", vanilla)):
+    for label, row in rows:
         slices = ", ".join(f"{x:.0f}" for x in row["slices_requests_per_s"])  # type: ignore[attr-defined]
         load = row["loadavg_1min_before_slices"]
         print(f"  {label} requests/s per slice: {slices} (1-min loadavg before: {load})")
     print(f"ratio magpie/vanilla: requests/s {ratio_rps:.3f}, p95 latency {ratio_p95:.3f}")
+    print(f"ratio magpie-uncached/vanilla: requests/s {ratio_uncached:.3f} (page cache off)")
     verdict = "PASS" if passed else "FAIL"
     print(
         f"{verdict}: floor is magpie requests/s >= vanilla requests/s"
