@@ -14,17 +14,34 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
-from wagtail.models import Page, TranslatableMixin
+from wagtail.models import Page, PageViewRestriction, TranslatableMixin
+from wagtail.query import PageQuerySet
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from magpie.content.blocks import RICH_FEATURES, PluggableStreamField, host_blocks
+
+
+def exclude_private(queryset: PageQuerySet) -> PageQuerySet:
+    """``queryset`` without pages in a private section, in a single query.
+
+    Same result as Wagtail's ``.public()`` (no view restriction on the page or any of its
+    ancestors), but as a correlated ``NOT EXISTS`` subquery instead of a separate query that
+    loads every restriction first: a restriction applies when its page's tree path is a
+    prefix of the candidate's path.
+    """
+    restricted = PageViewRestriction.objects.filter(
+        page__path=Substr(OuterRef("path"), 1, Length("page__path"))
+    )
+    return queryset.filter(~Exists(restricted))
 
 
 @register_snippet
@@ -135,12 +152,12 @@ class ArticleIndexPage(SeoMixin, RoutablePageMixin, Page):
 
     def articles(self):
         """Live articles below this index, newest first."""
-        return (
+        return exclude_private(
             ArticlePage.objects.child_of(self)
             .live()
-            .public()
             .order_by("-date", "-pk")
-            .prefetch_related("topics", "audiences")
+            .select_related("image")
+            .prefetch_related("topics")
         )
 
     @path("")
@@ -159,8 +176,8 @@ class ArticleIndexPage(SeoMixin, RoutablePageMixin, Page):
             request,
             context_overrides={
                 "articles": page,
-                "topics": Topic.objects.filter(locale=self.locale),
-                "audiences": Audience.objects.filter(locale=self.locale),
+                "topics": Topic.objects.filter(locale_id=self.locale_id),
+                "audiences": Audience.objects.filter(locale_id=self.locale_id),
                 "active_topic": topic,
                 "active_audience": audience,
             },
