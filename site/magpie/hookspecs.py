@@ -42,7 +42,8 @@ def url_patterns() -> list[Any]:
     """Return Django URL patterns to mount at the site root, before Wagtail's page routing.
 
     Patterns are mounted in the order plugins are registered; prefix them
-    (``path("shop/", include(...))``) to avoid collisions.
+    (``path("shop/", include(...))``) to avoid collisions. On a site where the plugin is
+    disabled they answer 404.
     """
 
 

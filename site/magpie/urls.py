@@ -9,17 +9,8 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from magpie.content.sitemaps import TranslatedSitemap
-from magpie.plugins import get_host
+from magpie.pluginhost.urls import plugin_url_patterns
 from magpie.views import robots_txt
-
-
-def plugin_url_patterns() -> list:
-    """URL patterns from every installed plugin's ``url_patterns`` hook."""
-    patterns: list = []
-    for contributed in reversed(get_host().hook.url_patterns()):
-        patterns.extend(contributed or [])
-    return patterns
-
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),

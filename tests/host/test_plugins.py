@@ -212,3 +212,14 @@ def test_plugin_settings_are_validated_and_stored_per_site(admin_client):
     # Plugins without settings have no settings page.
     missing = admin_client.get(reverse("magpie_plugin_config", args=["failing"]), follow=True)
     assert missing.status_code == 404
+
+
+@pytest.mark.django_db
+def test_plugin_urls_resolve_and_answer_404_where_the_plugin_is_disabled(client):
+    url = reverse("recorder_ping", args=["alpen"])
+    assert url == "/recorder/ping/alpen/"
+    assert client.get(url).json() == {"pong": "alpen"}
+
+    site = Site.objects.get(is_default_site=True)
+    PluginState.objects.create(site=site, plugin="recorder", enabled=False)
+    assert client.get(url, follow=True).status_code == 404
