@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -55,17 +55,14 @@ class DeliveryIndexViewMixin:
         return buttons
 
 
-class RetryView(WagtailAdminTemplateMixin, TemplateView):
+class RetryView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
     """Confirm (GET) and retry (POST) one delivery, or every failed one."""
 
+    permission_required = RETRY_PERMISSION
+    raise_exception = True
     template_name = "magpie/events/confirm_retry.html"
     page_title = gettext_lazy("Retry event delivery")
     header_icon = "rotate"
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm(RETRY_PERMISSION):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         if "pk" in self.kwargs:

@@ -6,11 +6,13 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Site
@@ -21,24 +23,27 @@ from magpie.plugins import config_form_class, disabled_plugins, get_host, plugin
 PERMISSION = "magpie_pluginhost.manage_plugins"
 
 
-class PluginListView(WagtailAdminTemplateMixin, TemplateView):
-    """List installed plugins for one site and switch them on or off (POST, CSRF-checked)."""
+class PluginAdminView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Base of the plugin screens: needs ``manage_plugins``; works on one site at a time."""
 
-    template_name = "magpie/admin/plugins.html"
-    page_title = _("Plugins")
-    header_icon = "plug"
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm(PERMISSION):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = PERMISSION
+    raise_exception = True
 
     def get_site(self) -> Site | None:
+        """The site chosen with ``?site=`` (or the form), else the request's site."""
         site_id = self.request.GET.get("site") or self.request.POST.get("site")
         sites = Site.objects.all()
         if site_id and str(site_id).isdigit():
             return sites.filter(pk=site_id).first()
         return Site.find_for_request(self.request) or sites.first()
+
+
+class PluginListView(PluginAdminView):
+    """List installed plugins for one site and switch them on or off (POST, CSRF-checked)."""
+
+    template_name = "magpie/admin/plugins.html"
+    page_title = gettext_lazy("Plugins")
+    header_icon = "plug"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -81,23 +86,32 @@ class PluginListView(WagtailAdminTemplateMixin, TemplateView):
         return HttpResponseRedirect(f"{url}?site={site.pk}" if site else url)
 
 
-class PluginConfigView(WagtailAdminTemplateMixin, TemplateView):
+class PluginConfigView(PluginAdminView):
     """Edit one plugin's settings on one site, validated by the plugin's ``config_form``."""
 
     template_name = "magpie/admin/plugin_config.html"
     header_icon = "cog"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm(PERMISSION):
-            raise PermissionDenied
-        self.info = get_host().plugins.get(kwargs["name"])
-        self.form_class = config_form_class(kwargs["name"]) if self.info else None
-        if self.form_class is None:
+    @cached_property
+    def info(self) -> Any:
+        info = get_host().plugins.get(self.kwargs["name"])
+        if info is None or not info.loaded:
+            raise Http404("No such plugin.")
+        return info
+
+    @cached_property
+    def form_class(self) -> Any:
+        form_class = config_form_class(self.info.name)
+        if form_class is None:
             raise Http404("This plugin has no settings.")
-        self.site = PluginListView.get_site(self)
-        if self.site is None:
+        return form_class
+
+    @cached_property
+    def site(self) -> Site:
+        site = self.get_site()
+        if site is None:
             raise Http404("No site.")
-        return super().dispatch(request, *args, **kwargs)
+        return site
 
     def get_page_title(self) -> str:
         return _("Settings of %(name)s") % {"name": self.info.name}
