@@ -14,9 +14,10 @@ import re
 import pytest
 from django.core.management import call_command, get_commands
 from django.urls import reverse
-from magpie.content.models import HomePage, LandingPage
 from playwright.sync_api import expect
 from wagtail.models import Page, Site
+
+from magpie.content.models import HomePage, LandingPage
 
 USERNAME = "e2e-editor"
 PASSWORD = "e2e-Pa55word-not-secret"

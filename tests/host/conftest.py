@@ -18,8 +18,9 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
-from magpie.content.demo import DemoReport, demo_key, load_demo
 from wagtail.models import Locale, Page
+
+from magpie.content.demo import DemoReport, demo_key, load_demo
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ import re
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Locale, Page, Revision, Site
+
 from magpie.content.demo import ARTICLES, demo_key, load_demo, make_pdf_bytes
 from magpie.content.models import ArticlePage, Audience, HomePage, LandingPage, Topic
 from magpie.hookspecs import hookimpl
 from magpie.plugins import get_host
-from wagtail.documents import get_document_model
-from wagtail.images import get_image_model
-from wagtail.models import Locale, Page, Revision, Site
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,12 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.models import Site
+
 from magpie.events import outbox
 from magpie.events.models import Delivery, Event
 from magpie.pluginhost.models import PluginState
 from magpie_testplugins import recorder
-from wagtail.models import Site
 
 pytestmark = pytest.mark.django_db
 
@@ -130,9 +131,7 @@ def test_disabled_plugin_gets_no_delivery(django_capture_on_commit_callbacks):
     site = Site.objects.get(is_default_site=True)
     PluginState.objects.create(site=site, plugin="recorder", enabled=False)
     event = _emit(django_capture_on_commit_callbacks, site=site)
-    assert set(Delivery.objects.filter(event=event).values_list("plugin", flat=True)) == {
-        "failing"
-    }
+    assert set(Delivery.objects.filter(event=event).values_list("plugin", flat=True)) == {"failing"}
     assert recorder.received == []
 
 

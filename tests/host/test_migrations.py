@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+
 from magpie.content.models import HomePage, LandingPage
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 from django.http import HttpResponse
+from wagtail.models import Locale, Page, Site
+
 from magpie import pagecache
 from magpie.content.models import LandingPage
 from magpie.pagecache.middleware import HEADER, _storable
 from magpie.pluginhost.models import PluginState
 from magpie.themes.models import ThemeSettings
-from wagtail.models import Locale, Page, Site
 
 pytestmark = pytest.mark.django_db
 

@@ -13,13 +13,14 @@ import pytest
 from django.template import loader
 from django.test import RequestFactory
 from django.urls import reverse
-from magpie.content.demo import ARTICLES
-from magpie.content.models import ArticleIndexPage, LandingPage
-from magpie.plugins import get_host
 from wagtail.embeds.embeds import get_embed_hash
 from wagtail.embeds.models import Embed
 from wagtail.models import Site
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
+
+from magpie.content.demo import ARTICLES
+from magpie.content.models import ArticleIndexPage, LandingPage
+from magpie.plugins import get_host
 
 pytestmark = pytest.mark.django_db
 

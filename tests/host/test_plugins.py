@@ -7,10 +7,11 @@ import textwrap
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from wagtail.models import Site
+
 from magpie import plugins
 from magpie.pluginhost.models import PluginState
 from magpie.plugins import PluginHost, call_safely, get_host
-from wagtail.models import Site
 
 
 @pytest.fixture
@@ -167,8 +168,9 @@ def test_plugins_command_lists_plugins():
 
 @pytest.mark.django_db
 def test_plugin_block_renders_on_a_landing_page(client):
-    from magpie.content.models import LandingPage
     from wagtail.models import Locale, Page
+
+    from magpie.content.models import LandingPage
 
     home = Page.objects.get(depth=2)
     landing = home.add_child(

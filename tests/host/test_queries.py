@@ -25,11 +25,12 @@ from django.template import engines
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from wagtail.models import Page, PageViewRestriction, Site
+
 from magpie.content.models import LandingPage, exclude_private
 from magpie.content.templatetags.magpie_content import language_links, menu_pages
 from magpie.plugins import disabled_for_request
 from magpie.themes.registry import current_theme
-from wagtail.models import Page, PageViewRestriction, Site
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+
 from magpie import env
 
 

@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+
 from magpie.cli import main as magpie_main
 from magpie.plugins import PluginHost
 from magpie.scaffold import ScaffoldError, create_plugin
@@ -348,9 +349,10 @@ def test_magpie_plugins_ini_sets_the_variable_unless_exported(tmp_path):
 
 @pytest.mark.django_db
 def test_site_factories(rf):
+    from wagtail.models import Site
+
     from magpie.content.models import HomePage
     from magpie.testing.factories import create_home_page, create_site
-    from wagtail.models import Site
 
     first = create_site()
     second = create_site()  # same host and port: the site is reused, pointed at a new page

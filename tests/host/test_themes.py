@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.template import engines
+from wagtail.models import Locale, Page, Site
+
 from magpie.content.models import HomePage
 from magpie.themes import registry
 from magpie.themes.models import ThemeSettings
-from wagtail.models import Locale, Page, Site
 
 REPO_THEMES = Path(__file__).resolve().parents[2] / "themes"
 
