@@ -197,7 +197,7 @@ def test_every_block_template_renders(client, demo_page):
                             "label": "Hero button",
                             "page": None,
                             "url": "https://example.com/",
-                            "document": "",
+                            "document": None,
                         },
                     },
                 },
@@ -218,7 +218,7 @@ def test_every_block_template_renders(client, demo_page):
                             "label": "CTA button",
                             "page": demo_page("articles").pk,
                             "url": "",
-                            "document": "",
+                            "document": None,
                         },
                     },
                 },
@@ -476,3 +476,21 @@ def test_theme_static_files_are_served(client):
         assert response.status_code == 200, path
         body = b"".join(response.streaming_content).decode()
         assert "--color-primary:" in body
+
+
+def test_link_block_is_optional_but_complete_when_used():
+    from django.core.exceptions import ValidationError
+
+    from magpie.content.blocks import HeroBlock
+
+    hero = HeroBlock()
+    empty_cta = {"label": "", "page": None, "url": "", "document": None}
+    value = hero.to_python({"heading": "Ohne Knopf", "cta": empty_cta})
+    assert hero.clean(value)["heading"] == "Ohne Knopf"  # no call to action: fine
+
+    half = hero.to_python({"heading": "Halb", "cta": {**empty_cta, "label": "Mehr"}})
+    with pytest.raises(ValidationError):
+        hero.clean(half)  # a label without a target
+    no_label = hero.to_python({"heading": "X", "cta": {**empty_cta, "url": "https://a.example"}})
+    with pytest.raises(ValidationError):
+        hero.clean(no_label)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks import StructBlockValidationError
 from wagtail.blocks.definition_lookup import BlockDefinitionLookupBuilder
+from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.fields import StreamField
 from wagtail.images.blocks import ImageBlock
@@ -21,25 +24,32 @@ RICH_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul", "document-lin
 
 
 class LinkBlock(blocks.StructBlock):
-    """An internal page or an external URL, with a label."""
+    """A label with a page, an external URL or a document to link to.
 
-    label = blocks.CharBlock(label=_("Label"), max_length=80)
+    Optional where the parent says so: left empty, it renders nothing; filled in at all,
+    it needs a label and one target.
+    """
+
+    label = blocks.CharBlock(label=_("Label"), max_length=80, required=False)
     page = blocks.PageChooserBlock(label=_("Page"), required=False)
     url = blocks.URLBlock(label=_("or URL"), required=False)
-    document = blocks.CharBlock(required=False, label=_("or document URL"))
+    document = DocumentChooserBlock(label=_("or document"), required=False)
 
     class Meta:
         icon = "link"
 
     def clean(self, value):
         value = super().clean(value)
-        if not (value.get("page") or value.get("url") or value.get("document")):
-            from django.core.exceptions import ValidationError
-            from wagtail.blocks import StructBlockValidationError
-
-            raise StructBlockValidationError(
-                block_errors={"url": ValidationError(_("Choose a page or enter a URL."))}
-            )
+        target = value.get("page") or value.get("url") or value.get("document")
+        if not self.required and not (target or value.get("label")):
+            return value
+        errors = {}
+        if not value.get("label"):
+            errors["label"] = ValidationError(_("Enter the link's label."))
+        if not target:
+            errors["url"] = ValidationError(_("Choose a page or a document, or enter a URL."))
+        if errors:
+            raise StructBlockValidationError(block_errors=errors)
         return value
 
 

@@ -951,7 +951,7 @@ class DemoLoader:
                                 "label": texts["cta"][2],
                                 "page": whitepapers[code].pk,
                                 "url": "",
-                                "document": "",
+                                "document": None,
                             },
                         },
                     },
@@ -970,7 +970,7 @@ def _base_url_host() -> tuple[str, int]:
     return parts.hostname or "localhost", parts.port or default_port
 
 
-def _link(label: str, page: int | None = None, url: str = "", document: str = "") -> dict:
+def _link(label: str, page: int | None = None, url: str = "", document: int | None = None) -> dict:
     return {"label": label, "page": page, "url": url, "document": document}
 
 
@@ -980,7 +980,6 @@ def _image(image_id: int, alt: str) -> dict:
 
 def whitepaper_page(code: str, image_id: int, document: Any) -> dict[str, Any]:
     """Fields of the whitepaper landing page in language ``code``."""
-    doc_url = document.url
     doc_link = f'<a linktype="document" id="{document.pk}">'
     if code == "de":
         title, slug = "Whitepaper Lineartechnik", "whitepaper-lineartechnik"
@@ -996,7 +995,7 @@ def whitepaper_page(code: str, image_id: int, document: Any) -> dict[str, Any]:
                     "text": "Das Whitepaper für Konstrukteure: Lastfälle, Lebensdauer und "
                     "Gewindetriebe auf 12 Seiten – mit Rechenbeispielen aus der Praxis.",
                     "image": _image(image_id, "Profilschienenführung mit Führungswagen"),
-                    "cta": _link("Whitepaper herunterladen (PDF)", document=doc_url),
+                    "cta": _link("Whitepaper herunterladen (PDF)", document=document.pk),
                 },
             ),
             (
@@ -1077,7 +1076,7 @@ def whitepaper_page(code: str, image_id: int, document: Any) -> dict[str, Any]:
                 {
                     "heading": "Jetzt kostenlos herunterladen",
                     "text": "12 Seiten, PDF, Deutsch und Englisch.",
-                    "link": _link("Whitepaper (PDF)", document=doc_url),
+                    "link": _link("Whitepaper (PDF)", document=document.pk),
                 },
             ),
         ]
@@ -1093,7 +1092,7 @@ def whitepaper_page(code: str, image_id: int, document: Any) -> dict[str, Any]:
                 "text": "The whitepaper for design engineers: load cases, service life and "
                 "screw drives in 12 pages – with worked examples from practice.",
                 "image": _image(image_id, "Profile rail guide with carriage"),
-                "cta": _link("Download the whitepaper (PDF)", document=doc_url),
+                "cta": _link("Download the whitepaper (PDF)", document=document.pk),
             }),
             ("rich_text", "<h2>What to expect</h2>" + _p(
                 "Wrongly sized linear guides are among the most expensive mistakes in special "
@@ -1127,7 +1126,7 @@ def whitepaper_page(code: str, image_id: int, document: Any) -> dict[str, Any]:
             ("call_to_action", {
                 "heading": "Download it free now",
                 "text": "12 pages, PDF, German and English.",
-                "link": _link("Whitepaper (PDF)", document=doc_url),
+                "link": _link("Whitepaper (PDF)", document=document.pk),
             }),
         ]  # fmt: skip
     return {
