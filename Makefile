@@ -34,7 +34,7 @@ test-sqlite: install
 	$(PYTEST) -m "not postgres" $(PYTEST_ARGS)
 
 test-postgres: install
-	$(BIN)/python tests/pgcluster.py -- $(PYTEST) -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m magpie.testing.pgcluster -- $(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 test-e2e: install
 	$(PYTEST) -m e2e $(PYTEST_ARGS)

@@ -1,7 +1,7 @@
 """The suite runs on the database it was given: PostgreSQL in the PostgreSQL pass.
 
 ``make test`` runs the whole suite twice: on SQLite, then on a throwaway PostgreSQL cluster
-started by ``tests/pgcluster.py``, which sets ``MAGPIE_TEST_DATABASE_URL``. These tests make
+started by ``magpie.testing.pgcluster``, which sets ``MAGPIE_TEST_DATABASE_URL``. These tests make
 sure the second pass really talks to that server, not to a silently kept SQLite file.
 """
 

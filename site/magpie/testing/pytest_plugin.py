@@ -19,6 +19,18 @@ Fixtures:
 ``magpie_plugin_state``
     A function ``magpie_plugin_state(name, enabled, site=None)`` that switches a plugin on or
     off for a site (default: ``magpie_site``), as Settings → Plugins does.
+``require_service``
+    The function :func:`require_service` (``require_service(name, reason)``) for tests that
+    find a real service (OpenSearch, an SMTP server, an ERP, …) missing: skip with the reason,
+    or fail when ``MAGPIE_REQUIRE_SERVICES`` is set (CI), so CI never goes green by skipping.
+``chromium``
+    Path of Debian's Chromium (``/usr/bin/chromium``, or ``$MAGPIE_CHROMIUM``), through
+    :func:`require_service` when it is missing.
+
+Markers: ``postgres`` (the test needs PostgreSQL: skipped on another database unless
+``MAGPIE_TEST_DATABASE_URL`` is set, when it fails), ``e2e`` (drives a browser) and
+``slow`` (starts processes of its own). Run a suite on a throwaway PostgreSQL cluster with
+``python -m magpie.testing.pgcluster -- pytest``.
 
 Configuration (``[tool.pytest.ini_options]``):
 
@@ -32,11 +44,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from magpie.testing.pgcluster import services_required
+
 PLUGINS_INI = "magpie_plugins"
+MARKERS = [
+    "postgres: the test needs PostgreSQL (python -m magpie.testing.pgcluster -- pytest)",
+    "e2e: end-to-end test driving a real browser",
+    "slow: starts processes of its own (CLI, servers, pip)",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +68,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="string",
         default=None,
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register Magpie's markers."""
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -105,3 +131,80 @@ def magpie_plugin_state(magpie_site: Any) -> Callable[..., Any]:
         return state
 
     return set_state
+
+
+# -- real services: skip on a developer's machine, fail in CI ---------------------------
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+
+def require_service(name: str, reason: str) -> None:
+    """Call when service ``name`` is missing: skip with ``reason``, or fail in CI.
+
+    Never returns: it raises pytest's skip outcome, or its failure outcome when
+    ``MAGPIE_REQUIRE_SERVICES`` is set.
+    """
+    if services_required():
+        pytest.fail(
+            f"required service {name!r} is missing: {reason} "
+            "(MAGPIE_REQUIRE_SERVICES is set, so this fails instead of skipping)",
+            pytrace=False,
+        )
+    pytest.skip(f"{name} not available: {reason}")
+
+
+@pytest.fixture(name="require_service")
+def require_service_fixture():
+    """``require_service(name, reason)``: skip, or fail when services are required."""
+    return require_service
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of the Chromium binary the end-to-end tests drive."""
+    path = os.environ.get("MAGPIE_CHROMIUM", DEFAULT_CHROMIUM)
+    if not (Path(path).is_file() and os.access(path, os.X_OK)):
+        require_service(
+            "chromium",
+            f"{path} not found; install Debian's 'chromium' package (apt-get install chromium)",
+        )
+    return path
+
+
+def database_vendor() -> str | None:
+    """Vendor of Django's default database connection, or None if Django is not set up."""
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            return None
+        from django.db import connection
+
+        return connection.vendor
+    except Exception:  # Django missing or misconfigured: pytest-django reports that itself
+        return None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Show the database and the services policy in pytest's header."""
+    vendor = database_vendor()
+    required = "yes" if services_required() else "no (missing services skip)"
+    return [f"magpie: database={vendor or 'unknown'}, services required={required}"]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Run ``postgres`` tests only on PostgreSQL (and fail if the URL was not honoured)."""
+    if item.get_closest_marker("postgres") is None:
+        return
+    vendor = database_vendor()
+    if vendor == "postgresql":
+        return
+    if os.environ.get("MAGPIE_TEST_DATABASE_URL"):
+        pytest.fail(
+            f"MAGPIE_TEST_DATABASE_URL is set but the suite runs on {vendor!r}",
+            pytrace=False,
+        )
+    pytest.skip(
+        "PostgreSQL only: runs in the PostgreSQL pass "
+        "(make test, or python -m magpie.testing.pgcluster -- pytest)"
+    )

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python tests/pgcluster.py -- pytest -q      # run a command with the cluster's URL set
-    python tests/pgcluster.py                   # start a cluster, print its URL, wait for Ctrl-C
+    python -m magpie.testing.pgcluster -- pytest -q   # run a command with the URL set
+    python -m magpie.testing.pgcluster                # print a cluster's URL, wait for Ctrl-C
 
 The cluster lives in a temporary directory: ``initdb``, ``pg_ctl start`` on 127.0.0.1 and a
 free port with durability switched off (``fsync=off`` and friends: it is thrown away anyway),
