@@ -108,6 +108,21 @@ def robots_txt(request: Any) -> list[str] | None:
 
 
 @hookspec(firstresult=True)
+def resolve_price(
+    product: Any, variant: Any, quantity: int, company: Any, currency: str, at: Any
+) -> Any:
+    """Return the :class:`magpie.pricing.Price` per unit of ``product`` (or its ``variant``)
+    for ``quantity`` units, as ``company`` (``None``: an anonymous visitor) pays it in
+    ``currency`` at time ``at`` — or ``None`` to let the next plugin answer.
+
+    The first answer wins; the catalog's price lists answer last (``trylast``), so another
+    plugin (an ERP connector, a contract-price service) can override them. Call it through
+    :func:`magpie.pricing.get_price`. An exception fails the request: never a silent wrong
+    price.
+    """
+
+
+@hookspec(firstresult=True)
 def active_theme(request: Any, site: Any) -> str | None:
     """Return the name of the theme to render ``request`` with, or ``None`` for the site's
     configured theme. The first non-``None`` answer wins (e.g. a preview-theme plugin)."""

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "magpie.themes",
     "magpie.events",
     "magpie.pagecache",
+    "magpie.people",
     "magpie.content",
     *PLUGIN_HOST.django_apps(),
     "wagtail.contrib.forms",
@@ -179,6 +180,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- money ---------------------------------------------------------------------------------
+MAGPIE_CURRENCIES = [c.upper() for c in env.get_list("MAGPIE_CURRENCIES", ["CHF", "EUR"])]
+MAGPIE_DEFAULT_CURRENCY = env.get_str("MAGPIE_DEFAULT_CURRENCY", MAGPIE_CURRENCIES[0])
 
 # --- page cache: anonymous page views, invalidated by every content change --------------
 MAGPIE_PAGE_CACHE_SECONDS = env.get_int("MAGPIE_PAGE_CACHE_SECONDS", 600)

@@ -1,0 +1,29 @@
+"""The catalog's hook implementations (the entry point ``magpie.plugins: catalog``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from magpie.hookspecs import hookimpl
+
+
+@hookimpl
+def django_apps() -> list[str]:
+    return ["magpie_catalog"]
+
+
+@hookimpl(trylast=True)
+def resolve_price(
+    product: Any, variant: Any, quantity: int, company: Any, currency: str, at: Any
+) -> Any:
+    """The most specific valid price list's tier for the quantity (company > group > all)."""
+    from magpie_catalog.prices import resolve
+
+    return resolve(product, variant, quantity, company, currency, at)
+
+
+@hookimpl
+def demo_data(stdout: Any) -> None:
+    from magpie_catalog.demo import load_demo
+
+    load_demo(stdout)

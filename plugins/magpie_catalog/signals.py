@@ -1,0 +1,72 @@
+"""Domain events and page-cache invalidation for catalog changes made through the ORM.
+
+Bulk imports emit their own summarising events (see :mod:`magpie_catalog.importing`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from magpie import pagecache
+from magpie.events.outbox import emit
+from magpie_catalog.models import (
+    Category,
+    PriceEntry,
+    PriceList,
+    Product,
+    ProductDocument,
+    ProductImage,
+    ProductRelation,
+    StockLevel,
+    Variant,
+)
+
+PRODUCT_PARTS = (Product, Variant, ProductImage, ProductDocument, ProductRelation)
+
+
+def _product_of(instance: Any) -> Any:
+    return instance if isinstance(instance, Product) else getattr(instance, "product", None)
+
+
+@receiver([post_save, post_delete])
+def catalog_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    """Emit ``product.changed``, ``price.changed`` or ``stock.changed``; refresh pages."""
+    if kwargs.get("raw"):
+        return
+    deleted = kwargs.get("created") is None  # post_delete has no "created"
+    if isinstance(instance, PRODUCT_PARTS):
+        product = _product_of(instance)
+        emit(
+            "product.changed",
+            {
+                "sku": product.sku,
+                "product_id": product.pk,
+                "deleted": deleted and product is instance,
+            },
+        )
+    elif isinstance(instance, (PriceEntry, PriceList)):
+        payload: dict[str, Any] = {"price_list": getattr(instance, "code", None)}
+        if isinstance(instance, PriceEntry):
+            payload = {
+                "price_list": instance.price_list.code,
+                "sku": instance.product.sku,
+                "min_quantity": instance.min_quantity,
+                "amount": str(instance.amount),
+            }
+        emit("price.changed", payload)
+    elif isinstance(instance, StockLevel):
+        emit(
+            "stock.changed",
+            {
+                "sku": instance.product.sku,
+                "warehouse": instance.warehouse.code,
+                "on_hand": instance.on_hand,
+                "reserved": instance.reserved,
+            },
+        )
+    elif not isinstance(instance, Category):
+        return
+    pagecache.invalidate()

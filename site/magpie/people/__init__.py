@@ -1,0 +1,1 @@
+"""People: companies and customer groups (contacts and consent follow with lead management)."""
