@@ -16,7 +16,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
 from treebeard.mp_tree import MP_Node
+from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.fields import RichTextField
 
 from magpie.content.blocks import PluggableStreamField, host_blocks
@@ -47,8 +50,8 @@ class Brand(models.Model):
         return self.name
 
 
-class Attribute(models.Model):
-    """A typed product property (voltage, material, IP rating, …)."""
+class Attribute(ClusterableModel):
+    """A typed product property (voltage, material, IP rating, …); options edited inline."""
 
     class Type(models.TextChoices):
         TEXT = "text", _("Text")
@@ -90,11 +93,13 @@ class Attribute(models.Model):
 class AttributeOption(models.Model):
     """One allowed value of a choice attribute."""
 
-    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="options")
+    attribute = ParentalKey(Attribute, on_delete=models.CASCADE, related_name="options")
     code = models.SlugField(_("code"), max_length=50)
     label_de = models.CharField(_("label (German)"), max_length=100)
     label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
     position = models.PositiveIntegerField(default=0)
+
+    panels = [FieldRowPanel([FieldPanel("code"), FieldPanel("label_de"), FieldPanel("label_en")])]
 
     class Meta:
         verbose_name = _("attribute option")
@@ -111,7 +116,7 @@ class AttributeOption(models.Model):
         return localized(self, "label")
 
 
-class Category(MP_Node):
+class Category(MP_Node, ClusterableModel):
     """A node of the category tree; its attribute set says which attributes apply."""
 
     name_de = models.CharField(_("name (German)"), max_length=120)
@@ -140,9 +145,11 @@ class Category(MP_Node):
 class CategoryAttribute(models.Model):
     """An attribute in a category's attribute set, required or optional."""
 
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attribute_set")
+    category = ParentalKey(Category, on_delete=models.CASCADE, related_name="attribute_set")
     attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="+")
     required = models.BooleanField(_("required"), default=False)
+
+    panels = [FieldRowPanel([FieldPanel("attribute"), FieldPanel("required")])]
 
     class Meta:
         verbose_name = _("category attribute")
@@ -156,8 +163,8 @@ class CategoryAttribute(models.Model):
         return f"{self.category} · {self.attribute.code}"
 
 
-class Product(models.Model):
-    """A product with technical data in two languages."""
+class Product(ClusterableModel):
+    """A product with technical data in two languages; its parts are edited inline."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -213,9 +220,11 @@ class Product(models.Model):
 
 
 class ProductImage(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="images")
     image = models.ForeignKey("wagtailimages.Image", on_delete=models.CASCADE, related_name="+")
     position = models.PositiveIntegerField(default=0)
+
+    panels = [FieldRowPanel([FieldPanel("image"), FieldPanel("position")])]
 
     class Meta:
         ordering = ["position", "pk"]
@@ -227,10 +236,12 @@ class ProductImage(models.Model):
 class ProductDocument(models.Model):
     """A datasheet, manual or certificate."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="documents")
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="documents")
     document = models.ForeignKey("wagtaildocs.Document", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=50, default="datasheet")
     position = models.PositiveIntegerField(default=0)
+
+    panels = [FieldRowPanel([FieldPanel("document"), FieldPanel("kind"), FieldPanel("position")])]
 
     class Meta:
         ordering = ["position", "pk"]
@@ -245,10 +256,12 @@ class ProductRelation(models.Model):
         SPARE_PART = "spare_part", _("Spare part")
         ALTERNATIVE = "alternative", _("Alternative")
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="relations")
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="relations")
     related = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     position = models.PositiveIntegerField(default=0)
+
+    panels = [FieldRowPanel([FieldPanel("kind"), FieldPanel("related"), FieldPanel("position")])]
 
     class Meta:
         ordering = ["kind", "position", "pk"]
@@ -268,10 +281,12 @@ class ProductRelation(models.Model):
 class Variant(models.Model):
     """A buyable version of a product with its own SKU and option values (size, material)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="variants")
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     options = models.JSONField(_("options"), default=dict, help_text='e.g. {"size": "M"}')
     position = models.PositiveIntegerField(default=0)
+
+    panels = [FieldRowPanel([FieldPanel("sku"), FieldPanel("options"), FieldPanel("position")])]
 
     class Meta:
         verbose_name = _("variant")
