@@ -473,3 +473,6 @@ class StockLevel(models.Model):
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+
+from magpie_catalog.pages import CatalogPage  # noqa: E402,F401
