@@ -56,7 +56,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils.module_loading import import_string
@@ -143,6 +142,31 @@ class JsonHasAny(Expression):
             f"WHERE je.type = 'text' AND je.value IN ({marks}))",
             [*column_params, _json_path(self.key), *self.values],
         )
+
+
+class JsonIs(Expression):
+    """True when the JSON value under ``key`` is the boolean ``value``."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, key: str, value: bool) -> None:
+        super().__init__()
+        self.column = F(column)
+        self.key = key
+        self.value = bool(value)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.column)
+        word = "true" if self.value else "false"
+        if connection.vendor == "postgresql":
+            return f"(({sql} -> %s) = %s::jsonb)", [*params, self.key, word]
+        return f"(json_type({sql}, %s) = %s)", [*params, _json_path(self.key), word]
 
 
 class JsonNumber(Expression):
@@ -302,10 +326,12 @@ def parse_number(text: str) -> float | None:
 
 
 def parse_page(text: Any) -> int:
-    """A page number between 1 and ``MAX_PAGE`` (1 for anything else)."""
+    """A page number between 1 and ``MAX_PAGE`` (1 for anything that is not a number)."""
     text = str(text or "").strip()
-    if not text.isdigit() or len(text) > 7:
+    if not text.isascii() or not text.isdigit():
         return 1
+    if len(text) > 7:  # a huge number: the last page (never int() of 5000 digits)
+        return MAX_PAGE
     return min(max(int(text), 1), MAX_PAGE)
 
 
@@ -470,6 +496,14 @@ class ProductFilter:
             return
         params = self.params
         self.brands = _strings(params, "brand")
+        if self.brands:  # unknown brands are ignored like any other unknown value
+            from magpie_catalog.models import Brand
+
+            self.brands = list(
+                Brand.objects.using(self.using)
+                .filter(slug__in=self.brands)
+                .values_list("slug", flat=True)
+            )
         self.in_stock = _first(params, "in_stock").lower() in TRUE_WORDS
         self.choices: dict[str, list[str]] = {}
         self.booleans: dict[str, bool] = {}
@@ -533,8 +567,7 @@ class ProductFilter:
                 qs = qs.filter(JsonHasAny("attributes", code, values))
         for code, wanted in self.booleans.items():
             if code != skip:
-                transform = KeyTransform(code, "attributes")
-                qs = qs.filter(transform.get_lookup("exact")(transform, wanted))
+                qs = qs.filter(JsonIs("attributes", code, wanted))
         if skip != "ranges":
             for code, (low, high) in self.ranges.items():
                 number = JsonNumber("attributes", code)

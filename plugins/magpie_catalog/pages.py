@@ -26,7 +26,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 
 from magpie.content.models import SeoMixin
-from magpie_catalog.models import Category
+from magpie_catalog.models import Category, localized
 
 
 class CatalogPage(RoutablePageMixin, SeoMixin, Page):
@@ -174,6 +174,11 @@ SORT_LABELS = {
     "price-desc": _("Price, highest first"),
     "newest": _("Newest"),
     "sku": _("Article number"),
+}
+RELATION_HEADINGS = {
+    "accessory": _("Accessories"),
+    "spare_part": _("Spare parts"),
+    "alternative": _("Alternatives"),
 }
 SCHEMA_AVAILABILITY = {
     "in_stock": "https://schema.org/InStock",
@@ -339,6 +344,7 @@ def category_context(page: CatalogPage, request: HttpRequest, category: Category
         _chain(sub, chain)
     return {
         "category": category,
+        "category_description": localized(category, "description"),
         "breadcrumbs": [
             {"category": c, "url": page.category_url(c, request)} for c in chain if page.in_scope(c)
         ],
@@ -562,7 +568,17 @@ def product_context(page: CatalogPage, request: HttpRequest, sku: str) -> dict[s
         )
         options = variant.options if isinstance(variant.options, dict) else {}
         variant.option_list = []
-        for code, value in options.items():
+        # defined options first, by attribute position (JSON key order is not kept by
+        # PostgreSQL's jsonb), then undefined ones by name
+        ordered = sorted(
+            options.items(),
+            key=lambda item: (
+                (0, definitions[item[0]].position, item[0])
+                if item[0] in definitions
+                else (1, 0, item[0])
+            ),
+        )
+        for code, value in ordered:
             attribute = definitions.get(code)
             if attribute is not None:
                 labels = {o.code: o for o in attribute.options.all()}
@@ -604,7 +620,7 @@ def product_context(page: CatalogPage, request: HttpRequest, sku: str) -> dict[s
         )
     )
     related: dict[str, dict[str, Any]] = {}
-    labels = dict(ProductRelation.Kind.choices)
+    labels = RELATION_HEADINGS
     for relation in relations:
         item = relation.related
         images = getattr(item, "listing_images", [])
