@@ -144,6 +144,27 @@ class JsonHasAny(Expression):
         )
 
 
+class IdIn(Expression):
+    """``column = ANY(%s)`` with the ids as one array parameter (PostgreSQL)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: list[int]) -> None:
+        super().__init__()
+        self.column = F(column)
+        self.ids = list(ids)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.column)
+        return f"({sql} = ANY(%s::bigint[]))", [*params, self.ids]
+
+
 class JsonIs(Expression):
     """True when the JSON value under ``key`` is the boolean ``value``."""
 
@@ -444,6 +465,7 @@ class ProductFilter:
         sort = _first(params, "sort")
         self.sort = sort if sort in SORTS else DEFAULT_SORT
         self._attributes: list[Attribute] | None = None
+        self._tree_ids: list[int] | None = None
         self._parsed = False
 
     # attributes and selections ----------------------------------------------------------
@@ -541,14 +563,25 @@ class ProductFilter:
     # querysets --------------------------------------------------------------------------
 
     def base_queryset(self) -> QuerySet:
-        """Active products in the category or any category below it."""
+        """Active products in the category or any category below it.
+
+        On PostgreSQL the subtree's product ids are read once (one index-only query on the
+        category link table) and passed as one array parameter: the planner then knows how
+        few rows qualify and reads them through the primary key instead of scanning the
+        whole product table in each of the listing's queries.
+        """
         through = Product.categories.through
-        in_tree = through.objects.filter(category__path__startswith=self.category.path).values(
-            "product_id"
+        in_tree = (
+            through.objects.using(self.using)
+            .filter(category__path__startswith=self.category.path)
+            .values("product_id")
         )
-        return Product.objects.using(self.using).filter(
-            status=Product.Status.ACTIVE, pk__in=in_tree
-        )
+        products = Product.objects.using(self.using).filter(status=Product.Status.ACTIVE)
+        if _vendor(self.using) != "postgresql":
+            return products.filter(pk__in=in_tree)
+        if self._tree_ids is None:
+            self._tree_ids = sorted(set(in_tree.values_list("product_id", flat=True)))
+        return products.filter(IdIn("id", self._tree_ids))
 
     def filtered(self, *, skip: str = "") -> QuerySet:
         """The base queryset with every selection applied except facet ``skip``.
