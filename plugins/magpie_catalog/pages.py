@@ -14,7 +14,6 @@ Only active products are shown. The category slug ``p`` is therefore reserved.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
@@ -27,6 +26,41 @@ from wagtail.models import Page
 
 from magpie.content.models import SeoMixin
 from magpie_catalog.models import Category, localized
+
+
+def sku_to_url(sku: str) -> str:
+    """``sku`` as one URL segment of letters, digits, ``-`` and ``_`` (what Wagtail routes).
+
+    Other characters become ``_`` plus two hex digits (``GM-0.75`` → ``GM-0_2e75``), and
+    ``_`` itself ``__``; :func:`sku_from_url` reverses it. Most SKUs stay as they are.
+    """
+    out = []
+    for char in sku:
+        if char == "_":
+            out.append("__")
+        elif char == "-" or (char.isalnum() and char.isascii()):
+            out.append(char)
+        else:
+            out.append("".join(f"_{byte:02x}" for byte in char.encode("utf-8")))
+    return "".join(out)
+
+
+def sku_from_url(segment: str) -> str:
+    """The SKU :func:`sku_to_url` encoded; ``ValueError`` for a malformed segment."""
+    data = bytearray()
+    i = 0
+    while i < len(segment):
+        char = segment[i]
+        if char != "_":
+            data += char.encode("utf-8")
+            i += 1
+        elif segment[i + 1 : i + 2] == "_":
+            data += b"_"
+            i += 2
+        else:
+            data.append(int(segment[i + 1 : i + 3], 16) if len(segment) >= i + 3 else -1)
+            i += 3
+    return data.decode("utf-8")
 
 
 class CatalogPage(RoutablePageMixin, SeoMixin, Page):
@@ -63,7 +97,7 @@ class CatalogPage(RoutablePageMixin, SeoMixin, Page):
 
     def product_url(self, product: Any, request: HttpRequest | None = None) -> str:
         """The URL of ``product``'s detail page below this page."""
-        return f"{self._base_url(request)}p/{quote(product.sku, safe='')}/"
+        return f"{self._base_url(request)}p/{sku_to_url(product.sku)}/"
 
     def category_url(self, category: Category, request: HttpRequest | None = None) -> str:
         """The URL of ``category``'s listing below this page (slugs along the tree)."""
@@ -132,9 +166,13 @@ class CatalogPage(RoutablePageMixin, SeoMixin, Page):
         """The top categories with their subcategories."""
         return self.render(request, context_overrides=catalog_index_context(self, request))
 
-    @re_path(r"^p/(?P<sku>[^/]{1,64})/$", name="product")
+    @re_path(r"^p/(?P<sku>[\w-]{1,200})/$", name="product")
     def product_route(self, request: HttpRequest, sku: str) -> HttpResponse:
         """A product's detail page; 404 for unknown SKUs and products that are not active."""
+        try:
+            sku = sku_from_url(sku)
+        except ValueError:
+            raise Http404("No such product") from None
         context = product_context(self, request, sku)
         if context is None:
             raise Http404("No such product")

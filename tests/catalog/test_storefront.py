@@ -442,3 +442,24 @@ def test_product_page_query_count_is_bounded_and_does_not_grow_with_content(clie
     large = _count(client, url)
     assert large == small
     assert large <= PRODUCT_BOUND
+
+
+@pytest.mark.parametrize("sku", ["GM-0.75-4P-B3", "A/B 12", "X_1", "Ä-1", "FU-1.5_2e"])
+def test_any_sku_round_trips_through_its_url_segment(sku):
+    from magpie_catalog.pages import sku_from_url, sku_to_url
+
+    segment = sku_to_url(sku)
+    assert re.fullmatch(r"[\w-]+", segment, re.ASCII)
+    assert sku_from_url(segment) == sku
+
+
+def test_malformed_sku_segment_is_a_404(client):
+    html(client, "/de/katalog/p/M_zz/", 404)
+
+
+def test_product_with_a_dot_in_its_sku_has_a_working_page(client, catalog):
+    from tests.catalog.conftest import make_product
+
+    make_product("GM-0.75-4P", "Getriebemotor 0,75 kW", status="active")
+    page = html(client, "/de/katalog/p/GM-0_2e75-4P/")
+    assert "Getriebemotor 0,75 kW" in page
