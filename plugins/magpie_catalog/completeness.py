@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.html import strip_tags
+
 from magpie_catalog.models import LANGUAGES, CategoryAttribute, Product, ProductImage
 
 TEXT_FIELDS = ("name", "short_description", "description")
@@ -33,7 +35,11 @@ def missing(
     has_image: bool,
 ) -> list[str]:
     """What ``product`` lacks in ``language``: field names and ``attribute:<code>`` items."""
-    gaps = [name for name in TEXT_FIELDS if not getattr(product, f"{name}_{language}", "")]
+    gaps = [
+        name
+        for name in TEXT_FIELDS
+        if not strip_tags(getattr(product, f"{name}_{language}", "") or "").strip()
+    ]
     if not has_image:
         gaps.append("image")
     values = product.attributes or {}
