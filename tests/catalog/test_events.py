@@ -49,12 +49,3 @@ def test_product_price_and_stock_changes_emit_events():
 
     product.delete()
     assert _events("product.changed")[-1]["deleted"] is True
-
-
-def test_completeness_counts_an_empty_paragraph_as_missing():
-    from magpie_catalog.completeness import missing
-
-    product = Product(sku="X", name_de="X", short_description_de="Kurz", description_de="<p></p>")
-    assert "description" in missing(product, "de", set(), has_image=True)
-    product.description_de = "<p>Lang</p>"
-    assert missing(product, "de", {"power"}, has_image=False) == ["image", "attribute:power"]
