@@ -144,27 +144,6 @@ class JsonHasAny(Expression):
         )
 
 
-class IdIn(Expression):
-    """``column = ANY(%s)`` with the ids as one array parameter (PostgreSQL)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column: str, ids: list[int]) -> None:
-        super().__init__()
-        self.column = F(column)
-        self.ids = list(ids)
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.column]
-
-    def set_source_expressions(self, exprs: list[Any]) -> None:
-        (self.column,) = exprs
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(self.column)
-        return f"({sql} = ANY(%s::bigint[]))", [*params, self.ids]
-
-
 class JsonIs(Expression):
     """True when the JSON value under ``key`` is the boolean ``value``."""
 
@@ -562,26 +541,30 @@ class ProductFilter:
 
     # querysets --------------------------------------------------------------------------
 
+    def subtree_ids(self) -> list[int]:
+        """The ids of the category and every category below it (one small query)."""
+        if self._tree_ids is None:
+            self._tree_ids = list(
+                Category.objects.using(self.using)
+                .filter(path__startswith=self.category.path)
+                .values_list("pk", flat=True)
+            )
+        return self._tree_ids
+
     def base_queryset(self) -> QuerySet:
         """Active products in the category or any category below it.
 
-        On PostgreSQL the subtree's product ids are read once (one index-only query on the
-        category link table) and passed as one array parameter: the planner then knows how
-        few rows qualify and reads them through the primary key instead of scanning the
-        whole product table in each of the listing's queries.
+        A semi-join (``EXISTS``) on the category link table over the subtree's few category
+        ids: nothing is materialised in Python, each product counts once, and PostgreSQL can
+        walk a sort index (see the migration ``0005``) and stop after one page.
         """
         through = Product.categories.through
-        in_tree = (
-            through.objects.using(self.using)
-            .filter(category__path__startswith=self.category.path)
-            .values("product_id")
+        in_tree = through.objects.using(self.using).filter(
+            product_id=OuterRef("pk"), category_id__in=self.subtree_ids()
         )
-        products = Product.objects.using(self.using).filter(status=Product.Status.ACTIVE)
-        if _vendor(self.using) != "postgresql":
-            return products.filter(pk__in=in_tree)
-        if self._tree_ids is None:
-            self._tree_ids = sorted(set(in_tree.values_list("product_id", flat=True)))
-        return products.filter(IdIn("id", self._tree_ids))
+        return Product.objects.using(self.using).filter(
+            Exists(in_tree), status=Product.Status.ACTIVE
+        )
 
     def filtered(self, *, skip: str = "") -> QuerySet:
         """The base queryset with every selection applied except facet ``skip``.

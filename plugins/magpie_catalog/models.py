@@ -12,7 +12,8 @@ from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -202,6 +203,27 @@ class Product(ClusterableModel):
         verbose_name = _("product")
         ordering = ["sku"]
         permissions = [("change_product_prices", "Can change product prices")]
+        # Storefront listings (magpie_catalog.filters): the sort orders of active products,
+        # so ORDER BY … LIMIT walks an index and stops after one page.
+        indexes = [
+            models.Index(
+                Coalesce(NullIf(F("name_de"), Value("")), F("name_en")),
+                F("sku"),
+                condition=Q(status="active"),
+                name="catalog_listing_name_de",
+            ),
+            models.Index(
+                Coalesce(NullIf(F("name_en"), Value("")), F("name_de")),
+                F("sku"),
+                condition=Q(status="active"),
+                name="catalog_listing_name_en",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status="active"),
+                name="catalog_listing_newest",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name_de}"
@@ -411,7 +433,15 @@ class PriceEntry(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="catalog_price_not_negative"),
             models.CheckConstraint(condition=Q(min_quantity__gte=1), name="catalog_price_min_qty"),
         ]
-        indexes = [models.Index(fields=["product", "price_list", "min_quantity"])]
+        indexes = [
+            models.Index(fields=["product", "price_list", "min_quantity"]),
+            # storefront listings sorted by price: one list's unit prices in price order
+            models.Index(
+                fields=["price_list", "min_quantity", "amount", "product"],
+                condition=Q(variant__isnull=True),
+                name="catalog_listing_price",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product.sku} ≥{self.min_quantity}: {self.amount}"
