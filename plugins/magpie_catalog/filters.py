@@ -30,18 +30,22 @@ URL parameters (all optional; several values of one parameter mean "any of them"
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections, router
 from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DecimalField,
     Exists,
     Expression,
     F,
@@ -55,6 +59,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
@@ -445,6 +450,7 @@ class ProductFilter:
         self.sort = sort if sort in SORTS else DEFAULT_SORT
         self._attributes: list[Attribute] | None = None
         self._tree_ids: list[int] | None = None
+        self._generation: int | None = None
         self._parsed = False
 
     # attributes and selections ----------------------------------------------------------
@@ -618,58 +624,128 @@ class ProductFilter:
         return qs.alias(listing_name=self.name_expression()).order_by("listing_name", "sku")
 
     def page(self, number: Any = 1) -> ListingPage:
-        """Page ``number`` (1-based, clamped to the last page): a COUNT and one LIMIT query,
-        plus the images of the products shown (two queries)."""
-        qs = self.queryset()
-        count = qs.count()
+        """Page ``number`` (1-based, clamped to the last page): the count (cached, see
+        :meth:`cached`), one LIMIT query (two at the seam of a price sort), plus the images
+        of the products shown (two queries)."""
+        count = self.cached("count", lambda: self.filtered().count())
         num_pages = max(1, math.ceil(count / self.page_size))
         current = min(parse_page(number), num_pages)
         offset = (current - 1) * self.page_size
         products: list[Product] = []
         if count:
-            products = list(
-                qs.prefetch_related(first_image_prefetch())[offset : offset + self.page_size]
-            )
+            products = self._slice(offset, offset + self.page_size)
+            prefetch_related_objects(products, first_image_prefetch())
         for product in products:
             images = getattr(product, "listing_images", [])
             product.first_image = images[0].image if images else None
         return ListingPage(products, current, num_pages, count, self.page_size)
+
+    def _slice(self, start: int, end: int) -> list[Product]:
+        """Products ``start:end`` of :meth:`queryset`'s order.
+
+        Sorting by the price of a single price list is done in two parts, so PostgreSQL can
+        read the prices in order from the ``catalog_listing_price`` index instead of pricing
+        and sorting every product: first the products with a price (joined to their entry,
+        by amount, then SKU), then those without one (by SKU) — the same order as
+        :meth:`queryset` (prices ascending or descending, nulls last, then SKU).
+        """
+        if self.sort not in ("price", "price-desc") or len(self.price_lists) != 1:
+            return list(self.queryset()[start:end])
+        price_list = self.price_lists[0]
+        entry = PriceEntry.objects.using(self.using).filter(
+            product_id=OuterRef("pk"),
+            price_list_id=price_list,
+            variant__isnull=True,
+            min_quantity=1,
+        )
+        priced_count = self.cached(
+            f"priced-{price_list}", lambda: self.filtered().filter(Exists(entry)).count()
+        )
+        products: list[Product] = []
+        if start < priced_count:
+            # driven by the price entries in amount order; each checked against the filters
+            amount = "amount" if self.sort == "price" else "-amount"
+            rows = list(
+                PriceEntry.objects.using(self.using)
+                .filter(price_list_id=price_list, variant__isnull=True, min_quantity=1)
+                .filter(Exists(self.filtered().filter(pk=OuterRef("product_id"))))
+                .order_by(amount, "product__sku")
+                .values_list("product_id", "amount")[start : min(end, priced_count)]
+            )
+            by_id = (
+                Product.objects.using(self.using)
+                .select_related("brand")
+                .in_bulk([product_id for product_id, _amount in rows])
+            )
+            for product_id, unit_price in rows:
+                product = by_id[product_id]
+                product.list_price = unit_price
+                products.append(product)
+        if end > priced_count:
+            unpriced = (
+                self.filtered()
+                .select_related("brand")
+                .exclude(Exists(entry))
+                .annotate(list_price=Value(None, output_field=DecimalField()))
+                .order_by("sku")
+            )
+            products += unpriced[max(start - priced_count, 0) : end - priced_count]
+        return products
+
+    # cached aggregates ------------------------------------------------------------------
+
+    def cache_key(self, kind: str) -> str:
+        """The cache key of aggregate ``kind`` for this category and these selections.
+
+        The selections are normalised (sorted, validated), so equivalent URLs share entries;
+        page and sort are not part of it. The content generation is: every catalog change
+        (products, prices, stock, categories, imports) bumps it, so a change shows at once.
+        """
+        self._parse()
+        selections = [
+            sorted((a.code, a.type) for a in self.attributes),  # the facets offered
+            sorted(self.brands),
+            self.in_stock,
+            sorted((code, sorted(values)) for code, values in self.choices.items()),
+            sorted(self.booleans.items()),
+            sorted((code, list(bounds)) for code, bounds in self.ranges.items()),
+        ]
+        digest = hashlib.sha256(json.dumps(selections).encode()).hexdigest()[:24]
+        if self._generation is None:
+            from magpie.pagecache import generation
+
+            self._generation = generation()
+        return (
+            f"magpie:catalog:listing:{self.using}:{self._generation}:"
+            f"{self.category.pk}:{kind}:{digest}"
+        )
+
+    def cached(self, kind: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept in Django's cache under :meth:`cache_key` for
+        ``MAGPIE_CATALOG_LISTING_CACHE_SECONDS`` (default a day; ``0``: no caching)."""
+        seconds = int(getattr(settings, "MAGPIE_CATALOG_LISTING_CACHE_SECONDS", 24 * 3600) or 0)
+        if seconds <= 0:
+            return compute()
+        key = self.cache_key(kind)
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, seconds)
+        return value
 
     # facets -----------------------------------------------------------------------------
 
     def facets(self) -> list[Facet]:
         """Brand, availability and attribute facets with counts.
 
-        Queries: one for the value counts of every choice and yes/no attribute without a
-        selection, one more per attribute with a selection (its counts ignore its own
-        selection, so options can be added), one for the number ranges, one for brands and
-        one for availability.
+        The numbers come from :meth:`_facet_numbers`, cached per category and selections
+        under the content generation (:meth:`cached`); labels are added on every request.
         """
         self._parse()
-        facets: list[Facet] = [self._brand_facet()]
-        countable = [
-            a
-            for a in self.attributes
-            if a.type
-            in (Attribute.Type.CHOICE, Attribute.Type.MULTI_CHOICE, Attribute.Type.BOOLEAN)
-        ]
-        free = [
-            a.code for a in countable if a.code not in self.choices and a.code not in self.booleans
-        ]
-        counts = value_counts(self.filtered(), free, self.using) if free else {}
-        for attribute in countable:
-            if attribute.code not in free:
-                own = value_counts(self.filtered(skip=attribute.code), [attribute.code], self.using)
-                counts[attribute.code] = own.get(attribute.code, {})
-        numbers = [a for a in self.attributes if a.type == Attribute.Type.NUMBER]
-        bounds: dict[str, Any] = {}
-        if numbers:
-            aggregates: dict[str, Any] = {}
-            for i, attribute in enumerate(numbers):
-                value = JsonNumber("attributes", attribute.code)
-                aggregates[f"min_{i}"] = Min(value)
-                aggregates[f"max_{i}"] = Max(value)
-            bounds = self.filtered(skip="ranges").aggregate(**aggregates)
+        numbers_cached = self.cached("facets", self._facet_numbers)
+        counts: dict[str, dict[str, int]] = numbers_cached["counts"]
+        bounds: dict[str, Any] = numbers_cached["bounds"]
+        facets: list[Facet] = [self._brand_facet(numbers_cached["brands"])]
         for attribute in self.attributes:
             facet = Facet(
                 code=attribute.code,
@@ -679,9 +755,8 @@ class ProductFilter:
                 unit=attribute.unit,
             )
             if attribute.type == Attribute.Type.NUMBER:
-                index = numbers.index(attribute)
-                facet.minimum = bounds.get(f"min_{index}")
-                facet.maximum = bounds.get(f"max_{index}")
+                facet.minimum = bounds.get(f"min_{attribute.code}")
+                facet.maximum = bounds.get(f"max_{attribute.code}")
                 facet.selected_min, facet.selected_max = self.ranges.get(
                     attribute.code, (None, None)
                 )
@@ -707,27 +782,58 @@ class ProductFilter:
                 if not facet.options:
                     continue
             facets.append(facet)
-        facets.append(self._stock_facet())
+        facets.append(self._stock_facet(numbers_cached["in_stock"]))
         return [f for f in facets if f.options or f.type == Attribute.Type.NUMBER]
 
-    def _brand_facet(self) -> Facet:
-        rows = (
-            self.filtered(skip="brand")
+    def _facet_numbers(self) -> dict[str, Any]:
+        """Every number the facets show, as plain data (what :meth:`cached` stores).
+
+        Queries: one for the value counts of every choice and yes/no attribute without a
+        selection, one more per attribute with a selection (its counts ignore its own
+        selection, so options can be added), one for the number ranges, one for brands and
+        one for availability.
+        """
+        countable = [
+            a
+            for a in self.attributes
+            if a.type
+            in (Attribute.Type.CHOICE, Attribute.Type.MULTI_CHOICE, Attribute.Type.BOOLEAN)
+        ]
+        free = [
+            a.code for a in countable if a.code not in self.choices and a.code not in self.booleans
+        ]
+        counts = value_counts(self.filtered(), free, self.using) if free else {}
+        for attribute in countable:
+            if attribute.code not in free:
+                own = value_counts(self.filtered(skip=attribute.code), [attribute.code], self.using)
+                counts[attribute.code] = own.get(attribute.code, {})
+        numbers = [a for a in self.attributes if a.type == Attribute.Type.NUMBER]
+        bounds: dict[str, Any] = {}
+        if numbers:
+            aggregates: dict[str, Any] = {}
+            for attribute in numbers:
+                value = JsonNumber("attributes", attribute.code)
+                aggregates[f"min_{attribute.code}"] = Min(value)
+                aggregates[f"max_{attribute.code}"] = Max(value)
+            bounds = self.filtered(skip="ranges").aggregate(**aggregates)
+        brands = [
+            (r["brand__slug"], r["brand__name"], r["n"])
+            for r in self.filtered(skip="brand")
             .filter(brand__isnull=False)
             .order_by()
             .values("brand__slug", "brand__name")
             .annotate(n=Count("pk"))
             .order_by("brand__name")
-        )
-        facet = Facet(code="brand", label=_("Brand"), type="brand", param="brand")
-        facet.options = [
-            FacetOption(r["brand__slug"], r["brand__name"], r["n"], r["brand__slug"] in self.brands)
-            for r in rows
         ]
+        in_stock = self.filtered(skip="in_stock").filter(in_stock_expression()).count()
+        return {"counts": counts, "bounds": bounds, "brands": brands, "in_stock": in_stock}
+
+    def _brand_facet(self, rows: list[tuple[str, str, int]]) -> Facet:
+        facet = Facet(code="brand", label=_("Brand"), type="brand", param="brand")
+        facet.options = [FacetOption(slug, name, n, slug in self.brands) for slug, name, n in rows]
         return facet
 
-    def _stock_facet(self) -> Facet:
-        count = self.filtered(skip="in_stock").filter(in_stock_expression()).count()
+    def _stock_facet(self, count: int) -> Facet:
         facet = Facet(
             code="in_stock", label=_("Availability"), type="availability", param="in_stock"
         )

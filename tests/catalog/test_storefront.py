@@ -390,6 +390,72 @@ def test_catalog_pages_are_served_from_the_page_cache_for_anonymous_visitors(
     assert "CHF\xa042,00" in html(client, "/de/katalog/p/M-3/")
 
 
+# -- cached aggregates -----------------------------------------------------------------------
+
+
+def _aggregate_queries(client: Any, url: str) -> list[str]:
+    """The COUNT / GROUP BY queries one listing request runs (the cacheable aggregates)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() or "MIN(" in q["sql"]]
+
+
+def test_counts_and_facets_are_cached_across_pages_and_sorts(client, catalog):
+    assert _aggregate_queries(client, DRIVES + "?f.material=steel")  # computed once
+    for query in ("?f.material=steel&sort=sku", "?page=2&f.material=steel", "?f.material=steel"):
+        assert _aggregate_queries(client, DRIVES + query) == [], query
+    # another selection is another entry
+    assert _aggregate_queries(client, DRIVES + "?f.material=alu")
+
+
+def test_a_product_change_shows_at_once_in_counts_and_facets(client, catalog):
+    page = html(client, DRIVES + "?sort=sku")
+    assert facet_counts(page, "material") == {"steel": 3, "alu": 1}
+    m3 = catalog.products["M-3"]
+    m3.status = "draft"
+    m3.save()
+    page = html(client, DRIVES + "?sort=sku")
+    assert skus(page) == ["G-1", "M-1", "M-2"]
+    assert "3 Produkte" in page or "3 products" in page
+    assert facet_counts(page, "material") == {"steel": 2, "alu": 1}
+    m2 = catalog.products["M-2"]
+    m2.attributes = {**m2.attributes, "material": "steel"}
+    m2.save()
+    assert facet_counts(html(client, DRIVES + "?sort=sku"), "material") == {"steel": 3}
+    assert skus(html(client, DRIVES + "?sort=sku&f.material=steel")) == ["G-1", "M-1", "M-2"]
+
+
+def test_price_and_stock_changes_show_at_once(client, catalog):
+    assert skus(html(client, DRIVES + "?sort=price")) == ["M-2", "M-1", "G-1", "M-3"]
+    assert facet_counts(html(client, DRIVES), "in_stock") == {"1": 1}
+    set_price(catalog.price_list, catalog.products["M-3"], "1.00")  # M-3 gets a price
+    assert skus(html(client, DRIVES + "?sort=price")) == ["M-3", "M-2", "M-1", "G-1"]
+    assert skus(html(client, DRIVES + "?sort=price-desc")) == ["G-1", "M-1", "M-2", "M-3"]
+    stock = catalog.products["M-2"].stock.get()
+    stock.reserved = 0
+    stock.save()
+    assert facet_counts(html(client, DRIVES), "in_stock") == {"1": 2}
+    assert skus(html(client, DRIVES + "?sort=sku&in_stock=1")) == ["M-1", "M-2"]
+
+
+def test_price_sort_pages_across_products_with_and_without_a_price(client, catalog):
+    page = catalog.page
+    page.page_size = 3
+    page.save_revision().publish()
+    assert skus(html(client, DRIVES + "?sort=price")) == ["M-2", "M-1", "G-1"]
+    assert skus(html(client, DRIVES + "?sort=price&page=2")) == ["M-3"]
+    page.page_size = 1
+    page.save_revision().publish()
+    assert skus(html(client, DRIVES + "?sort=price-desc&page=3")) == ["M-2"]
+    assert skus(html(client, DRIVES + "?sort=price-desc&page=4")) == ["M-3"]
+
+
+def test_listing_cache_can_be_switched_off(client, catalog, settings):
+    settings.MAGPIE_CATALOG_LISTING_CACHE_SECONDS = 0
+    html(client, DRIVES)
+    assert _aggregate_queries(client, DRIVES)
+
+
 # -- queries ---------------------------------------------------------------------------------
 
 #: Most queries one warm listing request may take (page chrome ~13, listing ~14) and one
