@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from magpie import pagecache
 from magpie.events.outbox import emit
 from magpie_catalog.models import (
+    Attribute,
+    AttributeOption,
+    Brand,
     Category,
+    CategoryAttribute,
     PriceEntry,
     PriceList,
     Product,
@@ -67,6 +71,21 @@ def catalog_changed(sender: type, instance: Any, **kwargs: Any) -> None:
                 "reserved": instance.reserved,
             },
         )
-    elif not isinstance(instance, Category):
+    elif not isinstance(instance, (Category, CategoryAttribute, Brand, Attribute, AttributeOption)):
+        return  # not catalog data: names and labels of these show on pages too
+    pagecache.invalidate()
+
+
+@receiver(m2m_changed, sender=Product.categories.through)
+def product_categories_changed(
+    sender: type, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
+) -> None:
+    """Moving products between categories changes listings: emit and refresh pages."""
+    if action not in ("post_add", "post_remove", "post_clear"):
         return
+    if reverse:  # category.products.add(...): instance is the category
+        skus = list(Product.objects.filter(pk__in=pk_set or ()).values_list("sku", flat=True))
+    else:
+        skus = [instance.sku]
+    emit("product.changed", {"skus": skus, "categories": True})
     pagecache.invalidate()

@@ -49,3 +49,18 @@ def test_product_price_and_stock_changes_emit_events():
 
     product.delete()
     assert _events("product.changed")[-1]["deleted"] is True
+
+
+def test_category_moves_and_label_changes_refresh_pages():
+    from magpie_catalog.models import Brand, Category
+
+    product = Product.objects.create(sku="GM-2", name_de="Motor", status="active")
+    motors = Category.add_root(name_de="Motoren", slug="motoren")
+    before = pagecache.generation()
+    product.categories.add(motors)
+    assert pagecache.generation() > before
+    assert _events("product.changed")[-1] == {"skus": ["GM-2"], "categories": True}
+
+    before = pagecache.generation()
+    Brand.objects.create(name="Alpenwerk", slug="alpenwerk")
+    assert pagecache.generation() > before
