@@ -7,8 +7,9 @@ On a throwaway PostgreSQL cluster (``magpie.testing.pgcluster``):
    products × 15 attributes), ``prices.csv`` (2 lists) and ``stock.csv``;
 2. copy that database twice (``CREATE DATABASE … TEMPLATE``);
 3. **baseline**: the same rows with plain ``bulk_create`` in one transaction;
-4. **import**: ``magpie_catalog.importing.import_book`` — validation of every cell, upsert
-   by SKU, categories, completeness, events — in one transaction;
+4. **import**: ``magpie_catalog.importing.import_book`` on each file in turn, as
+   ``magpie manage import_products`` takes them — validation of every cell, upsert by SKU,
+   categories, completeness, events — each file in one transaction;
 5. **listing**: the category listing over all 100k products, rendered 120 times in
    process with the page cache off (default order, sorted, paged, filtered).
 
