@@ -92,7 +92,7 @@ def test_product_list_shows_completeness_columns_and_searches_by_sku(admin_clien
     html = response.content.decode()
     assert response.status_code == 200
     assert "ADM-1" in html and "OTHER-9" in html
-    assert "Complete (de)" in html and "Complete (en)" in html
+    assert "Vollständig (de)" in html and "Vollständig (en)" in html
     found = admin_client.get(url("magpie_catalog_products", "index"), {"q": "ADM"})
     assert "ADM-1" in found.content.decode() and "OTHER-9" not in found.content.decode()
 
@@ -145,7 +145,7 @@ def test_superuser_edits_attributes_and_completeness_is_recomputed(admin_client,
         ({"attr__material": "wood"}, "wood"),
         ({"attributes_extra": "bogus = 1"}, "unknown attribute code"),
         ({"attributes_extra": "ip = waterproof"}, "does not match the pattern"),
-        ({"attributes_extra": "no equals sign"}, "write code = value"),
+        ({"attributes_extra": "no equals sign"}, "Bitte im Format Code = Wert angeben"),
     ],
 )
 def test_invalid_attribute_value_is_a_form_error_and_nothing_is_saved(
@@ -178,8 +178,8 @@ def test_edit_view_shows_what_is_missing_per_language(admin_client, admin_catalo
     german = html[html.index('data-language="de"') : html.index('data-language="en"')]
     english = html[html.index('data-language="en"') :].split("</tr>")[0]
     # German texts are there; the image and the required power are missing.
-    assert "60 %" in german and "Leistung" in german and "Short description" not in german
-    assert "0 %" in english and "Short description" in english and "Name" in english
+    assert "60 %" in german and "Leistung" in german and "Kurzbeschreibung" not in german
+    assert "0 %" in english and "Kurzbeschreibung" in english and "Name" in english
 
 
 def test_completeness_filter_per_language(admin_client, admin_catalog):
@@ -232,7 +232,7 @@ def test_product_cannot_be_related_to_itself(admin_client, admin_catalog):
     }
     response = edit_product(admin_client, product, **changes)
     assert response.status_code == 200
-    assert "cannot be related to itself" in errors_of(response)
+    assert "kann nicht mit sich selbst verknüpft werden" in errors_of(response)
     assert not product.relations.exists()
 
 
@@ -422,7 +422,7 @@ def test_stock_edit_with_reserved_above_on_hand_shows_an_error(client_for, stock
     edit_url = url("magpie_catalog_stock", "edit", stock.pk)
     response = client.post(edit_url, form_data(client.get(edit_url), on_hand=5, reserved=8))
     assert response.status_code == 200
-    assert "cannot exceed units on hand" in errors_of(response)
+    assert "darf den Bestand (5) nicht übersteigen" in errors_of(response)
     stock.refresh_from_db()
     assert (stock.on_hand, stock.reserved) == (10, 2)
 
@@ -442,7 +442,7 @@ def test_database_constraint_surfaces_as_form_error(admin_client, stock, monkeyp
     edit_url = url("magpie_catalog_stock", "edit", stock.pk)
     response = admin_client.post(edit_url, form_data(admin_client.get(edit_url), reserved=11))
     assert response.status_code == 200
-    assert "Reserved units cannot exceed units on hand" in errors_of(response)
+    assert "Die reservierte Menge darf den Bestand nicht übersteigen" in errors_of(response)
     stock.refresh_from_db()
     assert stock.reserved == 2
 

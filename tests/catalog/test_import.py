@@ -829,7 +829,7 @@ def test_admin_upload_preview_confirm(
     assert preview.status_code == 200
     html = preview.content.decode()
     assert '<td class="created">2</td>' in html
-    assert "Import now" in html
+    assert "Jetzt importieren" in html
     assert not Product.objects.exists()  # the preview is a dry run
 
     token = preview.context["token"]
@@ -851,7 +851,7 @@ def test_admin_preview_lists_errors_and_offers_no_confirm(
     html = preview.content.decode()
     assert "&#x27;sold&#x27; is not a status" in html
     assert "duplicate SKU" in html
-    assert "Import now" not in html
+    assert "Jetzt importieren" not in html
     token = preview.context["token"]
     client.post(reverse("magpie_catalog_import_confirm", args=[token]))
     assert not Product.objects.exists()
@@ -863,7 +863,7 @@ def test_admin_rejects_malformed_upload(import_urlconf, base, client, product_ma
     assert response.status_code == 200
     assert "not UTF-8 encoded" in response.content.decode()
     response = _upload(client, b"sku\n", "products.pdf")
-    assert "Upload a .csv or .xlsx file." in response.content.decode()
+    assert "Laden Sie eine .csv- oder .xlsx-Datei hoch." in response.content.decode()
 
 
 def test_editor_without_price_permission_cannot_import_prices(
@@ -876,7 +876,7 @@ def test_editor_without_price_permission_cannot_import_prices(
     )
     response = _upload(client, data, "prices.csv", "prices")
     assert response.status_code == 403
-    assert "not allowed to change prices" in response.content.decode()
+    assert "Sie dürfen keine Preise ändern" in response.content.decode()
     # A workbook with a prices sheet is refused too.
     book = xlsx_bytes({"prices": [["price_list", "sku", "amount", "currency"]]})
     assert _upload(client, book, "all.xlsx").status_code == 403
