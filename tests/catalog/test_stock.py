@@ -57,7 +57,7 @@ def test_database_guards_reserved_within_on_hand(stocked):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_buyers_never_reserve_more_than_on_hand():
     product = Product.objects.create(sku="LAST-UNITS", name_de="Restposten", status="active")
     warehouse = Warehouse.objects.create(code="thun", name="Thun")
