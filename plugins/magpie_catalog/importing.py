@@ -1488,7 +1488,38 @@ def import_book(
         for importer in importers:
             importer.counts = Counts()
         report.counts = {importer.kind: importer.counts for importer in importers}
+        return report
+    written = sum(i.counts.created + i.counts.updated for i in importers)
+    if written >= ANALYZE_AFTER_ROWS:
+        refresh_statistics()
     return report
+
+
+#: After writing this many rows, refresh the database's planner statistics.
+ANALYZE_AFTER_ROWS = 10_000
+CATALOG_TABLES = (
+    "magpie_catalog_product",
+    "magpie_catalog_product_categories",
+    "magpie_catalog_priceentry",
+    "magpie_catalog_stocklevel",
+    "magpie_catalog_variant",
+)
+
+
+def refresh_statistics() -> None:
+    """``ANALYZE`` the catalog tables on PostgreSQL after a large import.
+
+    Autovacuum gets there eventually; until it does, the planner still believes the tables
+    are small and picks plans (sequential scans, nested loops over 100k rows) that make
+    category listings take hundreds of milliseconds.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in CATALOG_TABLES:
+            cursor.execute(f'ANALYZE "{table}"')
 
 
 def import_rows(

@@ -918,3 +918,20 @@ def test_admin_requires_product_permissions_and_own_upload(
 def test_import_book_rejects_unknown_kind():
     with pytest.raises(ValueError, match="Unknown kind"):
         import_book({"orders": tablib.Dataset()})
+
+
+@pytest.mark.postgres
+def test_a_large_import_refreshes_the_planner_statistics(base, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_reset()")
+    report = run("products", [PRODUCT_HEADER, product_row("A-1"), product_row("A-2")])
+    assert report.ok
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s",
+            ["magpie_catalog_product"],
+        )
+        assert cursor.fetchone()[0] >= 1
