@@ -113,7 +113,22 @@ def _vendor(using: str) -> str:
     return connections[using].vendor
 
 
-class JsonHasAny(Expression):
+class JsonKeyExpression(Expression):
+    """An expression over the value under ``key`` in the JSON ``column``."""
+
+    def __init__(self, column: str, key: str) -> None:
+        super().__init__()
+        self.column = F(column)
+        self.key = key
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.column,) = exprs
+
+
+class JsonHasAny(JsonKeyExpression):
     """True when the JSON value under ``key`` is, or is a list containing, any of ``values``.
 
     PostgreSQL: ``attributes -> key ?| array[…]``; SQLite: ``EXISTS`` over ``json_each``.
@@ -123,16 +138,8 @@ class JsonHasAny(Expression):
     output_field = BooleanField()
 
     def __init__(self, column: str, key: str, values: Iterable[str]) -> None:
-        super().__init__()
-        self.column = F(column)
-        self.key = key
+        super().__init__(column, key)
         self.values = list(values)
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.column]
-
-    def set_source_expressions(self, exprs: list[Any]) -> None:
-        (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         column_sql, column_params = compiler.compile(self.column)
@@ -149,22 +156,14 @@ class JsonHasAny(Expression):
         )
 
 
-class JsonIs(Expression):
+class JsonIs(JsonKeyExpression):
     """True when the JSON value under ``key`` is the boolean ``value``."""
 
     output_field = BooleanField()
 
     def __init__(self, column: str, key: str, value: bool) -> None:
-        super().__init__()
-        self.column = F(column)
-        self.key = key
+        super().__init__(column, key)
         self.value = bool(value)
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.column]
-
-    def set_source_expressions(self, exprs: list[Any]) -> None:
-        (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.column)
@@ -174,21 +173,10 @@ class JsonIs(Expression):
         return f"(json_type({sql}, %s) = %s)", [*params, _json_path(self.key), word]
 
 
-class JsonNumber(Expression):
+class JsonNumber(JsonKeyExpression):
     """The number under ``key`` as a float, ``NULL`` when it is missing or not a number."""
 
     output_field = FloatField()
-
-    def __init__(self, column: str, key: str) -> None:
-        super().__init__()
-        self.column = F(column)
-        self.key = key
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.column]
-
-    def set_source_expressions(self, exprs: list[Any]) -> None:
-        (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.column)
