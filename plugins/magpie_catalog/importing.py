@@ -1149,6 +1149,27 @@ class _SkuImporter(_Importer):
                 kept.append(record)
         self.records = kept
 
+    def reference_and_sku(
+        self, number: int, row: Sequence[Any], column: str, known: dict[str, Any], what: str
+    ) -> tuple[str, Any, str, bool]:
+        """Read the row's ``column`` code (looked up in ``known``) and its SKU.
+
+        Returns ``(code, found object or None, sku, ok)``, reporting an unknown code or a
+        missing SKU against the row.
+        """
+        ok = True
+        code = text(self.cell(row, column))
+        found = known.get(code)
+        if found is None:
+            names = ", ".join(sorted(known)) or f"none; create {what}s in the admin"
+            self.problem(number, column, f"unknown {what} {code!r} (known: {names})")
+            ok = False
+        sku = text(self.cell(row, "sku"))
+        if not sku:
+            self.problem(number, "sku", "the SKU is required")
+            ok = False
+        return code, found, sku, ok
+
     def refresh_targets(self, write: bool) -> None:
         """Before writing: products created by this run now have ids."""
         if write and self.context.file_skus:
@@ -1176,17 +1197,9 @@ class PriceImporter(_SkuImporter):
         self.seen: dict[tuple[str, str, int], int] = {}
 
     def clean(self, number: int, row: Sequence[Any]) -> _PriceRecord | None:
-        ok = True
-        code = text(self.cell(row, "price_list"))
-        price_list = self.lists.get(code)
-        if price_list is None:
-            known = ", ".join(sorted(self.lists)) or "none; create price lists in the admin"
-            self.problem(number, "price_list", f"unknown price list {code!r} (known: {known})")
-            ok = False
-        sku = text(self.cell(row, "sku"))
-        if not sku:
-            self.problem(number, "sku", "the SKU is required")
-            ok = False
+        code, price_list, sku, ok = self.reference_and_sku(
+            number, row, "price_list", self.lists, "price list"
+        )
         min_quantity = 1
         if self.has("min_quantity") and text(self.cell(row, "min_quantity")) != "":
             try:
@@ -1307,17 +1320,9 @@ class StockImporter(_SkuImporter):
         self.seen: dict[tuple[str, str], int] = {}
 
     def clean(self, number: int, row: Sequence[Any]) -> _StockRecord | None:
-        ok = True
-        code = text(self.cell(row, "warehouse"))
-        warehouse = self.warehouses.get(code)
-        if warehouse is None:
-            known = ", ".join(sorted(self.warehouses)) or "none; create warehouses in the admin"
-            self.problem(number, "warehouse", f"unknown warehouse {code!r} (known: {known})")
-            ok = False
-        sku = text(self.cell(row, "sku"))
-        if not sku:
-            self.problem(number, "sku", "the SKU is required")
-            ok = False
+        code, warehouse, sku, ok = self.reference_and_sku(
+            number, row, "warehouse", self.warehouses, "warehouse"
+        )
         on_hand = reserved = None
         try:
             on_hand = integer(self.cell(row, "on_hand"))
