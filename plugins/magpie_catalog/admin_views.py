@@ -2,8 +2,7 @@
 
 Screens (registered in :mod:`magpie_catalog.wagtail_hooks`):
 
-* Catalog → Products, Categories, Attributes, Brands, Price lists, Prices, Warehouses, Stock;
-* Customers → Companies, Customer groups (host models; the screens move to the host later).
+* Catalog → Products, Categories, Attributes, Brands, Price lists, Prices, Warehouses, Stock.
 
 Permissions: every view checks the model's permission through Wagtail's permission policies.
 Price lists and prices additionally need ``magpie_catalog.change_product_prices``
@@ -45,7 +44,6 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from magpie.people.models import Company, CustomerGroup
 from magpie_catalog.completeness import missing, update_completeness
 from magpie_catalog.forms import (
     EXTRA_FIELD,
@@ -777,44 +775,6 @@ class StockLevelViewSet(ModelViewSet):
     )
 
 
-# -- customers (host models; to move to the host) ---------------------------------------------
-
-
-class CompanyViewSet(ModelViewSet):
-    """Companies (business customers)."""
-
-    model = Company
-    icon = "site"
-    menu_label = gettext_lazy("Companies")
-    url_prefix = "customers/companies"
-    name = "magpie_companies"
-    copy_view_enabled = False
-    list_display = ["name", "country", "currency", "vat_id", "industry"]
-    list_filter = ["country", "currency", "groups"]
-    search_fields = ["name", "vat_id"]
-    panels = [
-        FieldPanel("name"),
-        FieldPanel("domains"),
-        FieldRowPanel([FieldPanel("industry"), FieldPanel("size")]),
-        FieldRowPanel([FieldPanel("country"), FieldPanel("vat_id"), FieldPanel("currency")]),
-        FieldPanel("groups", widget=forms.CheckboxSelectMultiple),
-    ]
-
-
-class CustomerGroupViewSet(ModelViewSet):
-    """Customer groups (shared prices and terms)."""
-
-    model = CustomerGroup
-    icon = "group"
-    menu_label = gettext_lazy("Customer groups")
-    url_prefix = "customers/groups"
-    name = "magpie_customer_groups"
-    copy_view_enabled = False
-    list_display = ["name", "code"]
-    search_fields = ["name", "code"]
-    form_fields = ["code", "name"]
-
-
 # -- menu groups --------------------------------------------------------------------------------
 
 
@@ -838,20 +798,10 @@ class CatalogViewSetGroup(ViewSetGroup):
     )
 
 
-class CustomersViewSetGroup(ViewSetGroup):
-    """Customers menu: companies and customer groups."""
-
-    menu_label = gettext_lazy("Customers")
-    menu_icon = "group"
-    menu_order = 260
-    items = (CompanyViewSet, CustomerGroupViewSet)
-
-
 __all__ = [
     "CATALOG_MENU_HOOK",
     "PRICE_PERMISSION",
     "CatalogViewSetGroup",
-    "CustomersViewSetGroup",
     "PricePermissionPolicy",
     "ProductChooserViewSet",
     "VariantChooserViewSet",

@@ -199,10 +199,6 @@ class CatalogPage(RoutablePageMixin, SeoMixin, Page):
             context_overrides=category_context(self, request, category),
         )
 
-    def get_sitemap_urls(self, request: HttpRequest | None = None) -> list[dict[str, Any]]:
-        """The catalog page itself (products are not pages; a product sitemap can follow)."""
-        return super().get_sitemap_urls(request)
-
 
 # -- what the templates get ------------------------------------------------------------------
 
@@ -233,10 +229,12 @@ def current_language() -> str:
 def visitor_company(request: HttpRequest) -> Any:
     """The company the visitor buys for, or ``None`` for an anonymous visitor.
 
-    Set ``request.magpie_company`` (the B2B accounts plugin does) to show that company's
-    prices; pages shown with a company's prices are kept out of the shared page cache.
+    The host's ``visitor_company`` hook answers (the B2B accounts plugin does for logged-in
+    buyers); pages shown with a company's prices are kept out of the shared page cache.
     """
-    company = getattr(request, "magpie_company", None)
+    from magpie.people import visitor_company as host_visitor_company
+
+    company = host_visitor_company(request)
     if company is not None:
         from magpie.pagecache import never_cache_page
 

@@ -27,3 +27,11 @@ def demo_data(stdout: Any) -> None:
     from magpie_catalog.demo import load_demo
 
     load_demo(stdout)
+
+
+@hookimpl
+def sitemaps(request: Any) -> dict[str, Any]:
+    """Category listings and product pages of the site's catalog pages, per language."""
+    from magpie_catalog.sitemaps import catalog_sitemaps
+
+    return catalog_sitemaps(request)

@@ -1,4 +1,4 @@
-"""Admin wiring of the catalog: Catalog and Customers menus, choosers, price permissions.
+"""Admin wiring of the catalog: the Catalog menu, choosers, price permissions.
 
 The price permission policy is registered first, before anything can ask Wagtail for the
 fallback policy of the price models.
@@ -21,7 +21,6 @@ from magpie_catalog.admin_views import (
     CATALOG_MENU_HOOK,
     PRICE_PERMISSION,
     CatalogViewSetGroup,
-    CustomersViewSetGroup,
     PricePermissionPolicy,
     ProductChooserViewSet,
     VariantChooserViewSet,
@@ -38,12 +37,11 @@ variant_chooser_viewset = VariantChooserViewSet("magpie_catalog_variant_chooser"
 
 @hooks.register("register_admin_viewset")
 def register_catalog_viewsets() -> list[Any]:
-    """The Catalog and Customers menus with their screens, and the product/variant choosers."""
+    """The Catalog menu with its screens, and the product/variant choosers."""
     return [
         product_chooser_viewset,
         variant_chooser_viewset,
         CatalogViewSetGroup(),
-        CustomersViewSetGroup(),
     ]
 
 

@@ -107,6 +107,26 @@ def robots_txt(request: Any) -> list[str] | None:
     """Return extra lines for ``/robots.txt`` (for example ``Disallow: /cart/``)."""
 
 
+@hookspec
+def sitemaps(request: Any) -> dict[str, Any] | None:
+    """Return sections for the sitemap index: ``{name: Sitemap}`` with instances of
+    :class:`django.contrib.sitemaps.Sitemap` for ``request``'s site, or ``None``.
+
+    ``/sitemap.xml`` lists every section of every enabled plugin beside the host's
+    ``pages``; each section is served at ``/sitemap-<name>.xml`` and paged by its ``limit``
+    (at most 50,000 URLs per file). Prefix names with the plugin's name; called safely.
+    """
+
+
+@hookspec(firstresult=True)
+def visitor_company(request: Any) -> Any:
+    """Return the :class:`magpie.people.models.Company` the visitor of ``request`` buys
+    for, or ``None`` to let the next plugin answer (the B2B accounts plugin answers for
+    logged-in buyers). Ask through :func:`magpie.people.visitor_company`, which asks once
+    per request. Prices, availability and pages shown for a company depend on it.
+    """
+
+
 @hookspec(firstresult=True)
 def resolve_price(
     product: Any, variant: Any, quantity: int, company: Any, currency: str, at: Any

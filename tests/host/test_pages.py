@@ -355,21 +355,37 @@ def test_preview_of_a_new_landing_page(admin_client, demo_page):
 # --- sitemap, robots.txt, feeds ------------------------------------------------------------------
 
 
-def _sitemap_locations(client) -> set[str]:
-    response = client.get("/sitemap.xml")
-    assert response.status_code == 200
+def sitemap_locations(client, url: str = "/sitemap.xml") -> set[str]:
+    """Every ``<loc>`` of a sitemap; for an index, of every sitemap it lists (all pages)."""
+    response = client.get(url)
+    assert response.status_code == 200, url
     ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-    return {loc.text for loc in ET.fromstring(response.content).iter(f"{ns}loc")}
+    root = ET.fromstring(response.content)
+    locations = {loc.text for loc in root.iter(f"{ns}loc")}
+    if root.tag != f"{ns}sitemapindex":
+        return locations
+    found: set[str] = set()
+    for location in locations:
+        found |= sitemap_locations(client, location.removeprefix("http://testserver"))
+    return found
+
+
+def test_sitemap_is_an_index_of_sections(client, demo_page):
+    response = client.get("/sitemap.xml")
+    assert b"<sitemapindex" in response.content
+    assert b"http://testserver/sitemap-pages.xml" in response.content
+    assert client.get("/sitemap-unknown.xml").status_code == 404
+    assert client.get("/sitemap-pages.xml?p=99").status_code == 404
 
 
 def test_sitemap_lists_the_pages(client, demo_page):
-    locations = _sitemap_locations(client)
+    locations = sitemap_locations(client)
     for name in ("home", "articles", "article:ie4-retrofit", "landing:whitepaper"):
         assert demo_page(name, "de").full_url in locations
 
 
 def test_sitemap_lists_the_translations_too(client, demo_page):
-    locations = _sitemap_locations(client)
+    locations = sitemap_locations(client)
     for name in ("home", "articles", "article:ie4-retrofit", "landing:whitepaper"):
         assert demo_page(name, "en").full_url in locations
 

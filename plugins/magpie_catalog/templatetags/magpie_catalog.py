@@ -2,9 +2,10 @@
 
 * ``{{ price|money }}`` — ``CHF 1’234.50`` in the active language's number format;
 * ``{% price_label price %}`` — "excl. VAT" / "incl. VAT";
-* ``{% product_json_ld %}`` — the product page's schema.org ``Product`` as JSON-LD;
-* ``{% catalog_alternates as alternates %}`` — hreflang links of a category or product
-  page (the catalog page's translations plus the same route below them).
+* ``{% product_json_ld %}`` — the product page's schema.org ``Product`` as JSON-LD.
+
+Language links (switcher and hreflang) come from the host's ``{% language_links %}``,
+which keeps the ``route_suffix`` the catalog page puts into the context.
 """
 
 from __future__ import annotations
@@ -106,17 +107,3 @@ def product_json_ld(context: template.Context) -> SafeString:
         return mark_safe("")
     text = json.dumps(product_ld(context), ensure_ascii=False).translate(_JSON_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
-
-
-@register.simple_tag(takes_context=True)
-def catalog_alternates(context: template.Context) -> list[dict[str, Any]]:
-    """Per language with a translation of the catalog page: ``code`` and ``url`` of the same
-    category or product below it (slugs and SKUs are the same in every language)."""
-    from magpie.content.templatetags.magpie_content import language_links
-
-    suffix = context.get("route_suffix") or ""
-    return [
-        {"code": link["code"], "url": link["url"] + suffix, "current": link["current"]}
-        for link in language_links(context)
-        if link["exact"]
-    ]

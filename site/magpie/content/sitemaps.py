@@ -1,10 +1,16 @@
-"""sitemap.xml over every language of a site, not only the default locale's tree."""
+"""The sitemap index: pages over every language of a site, plus the plugins' sections."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.db.models import Q
+from django.http import HttpRequest
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page
+
+logger = logging.getLogger(__name__)
 
 
 class TranslatedSitemap(Sitemap):
@@ -23,3 +29,18 @@ class TranslatedSitemap(Sitemap):
             .defer_streamfields()
             .specific()
         )
+
+
+def sitemap_sections(request: HttpRequest) -> dict[str, Any]:
+    """The sections of ``request``'s site: the host's ``pages``, then every enabled
+    plugin's sections from the ``sitemaps`` hook, in plugin order."""
+    from magpie.plugins import call_safely
+
+    sections: dict[str, Any] = {"pages": TranslatedSitemap(request)}
+    for plugin, contributed in call_safely("sitemaps", request=request):
+        for name, section in contributed.items():
+            if name in sections:
+                logger.warning("Plugin %s repeats sitemap section %r; ignored.", plugin, name)
+                continue
+            sections[name] = section
+    return sections

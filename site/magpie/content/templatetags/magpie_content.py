@@ -172,11 +172,14 @@ def language_links(context: template.Context) -> list[dict[str, Any]]:
     Each entry has ``code``, ``name``, ``url`` (absolute), ``current`` (the page's own
     language) and ``exact`` (``True`` when ``url`` is a translation of this page rather
     than the other language's home page, which is where a missing translation leads).
+    A routable page serving a sub-route (a catalog category or product, say) puts the
+    route below the page into the context as ``route_suffix`` ("tools/drills/"); exact
+    links then keep it, so switching language stays on the same category or product.
     Computed once per request; the header and the SEO tags share the result.
     """
     page = _page(context)
     memo = _memo(context)
-    key = ("language_links", _page_key(page))
+    key = ("language_links", _page_key(page), context.get("route_suffix"))
     if key not in memo:
         memo[key] = _language_links(context, page)
     return memo[key]
@@ -206,6 +209,8 @@ def _language_links(context: template.Context, page: Page | None) -> list[dict[s
             if target is not None and not target.live:
                 target = None
         url = target.get_full_url(request) if target is not None else None
+        if url and exact:
+            url += context.get("route_suffix") or ""
         if url:
             links.append(
                 {"code": code, "name": name, "url": url, "current": code == current, "exact": exact}

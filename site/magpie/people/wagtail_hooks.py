@@ -1,0 +1,13 @@
+"""Admin wiring of the people app: the Customers menu."""
+
+from __future__ import annotations
+
+from wagtail import hooks
+
+from magpie.people.admin_views import CustomersViewSetGroup
+
+
+@hooks.register("register_admin_viewset")
+def register_customers_viewsets() -> CustomersViewSetGroup:
+    """Customers → Companies, Customer groups."""
+    return CustomersViewSetGroup()
