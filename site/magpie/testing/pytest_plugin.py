@@ -26,6 +26,11 @@ Fixtures:
 ``chromium``
     Path of Debian's Chromium (``/usr/bin/chromium``, or ``$MAGPIE_CHROMIUM``), through
     :func:`require_service` when it is missing.
+``opensearch_url``
+    URL (``http://127.0.0.1:PORT``) of a real single-node OpenSearch 2.19, session-wide:
+    ``$MAGPIE_TEST_OPENSEARCH_URL`` when set, else a node of :mod:`magpie.testing.opensearch`
+    started on first use and stopped at the end of the session; through
+    :func:`require_service` when java or mvn is missing.
 
 Markers: ``postgres`` (the test needs PostgreSQL: skipped on another database unless
 ``MAGPIE_TEST_DATABASE_URL`` is set, when it fails), ``e2e`` (drives a browser) and
@@ -43,7 +48,7 @@ Configuration (``[tool.pytest.ini_options]``):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +174,26 @@ def chromium() -> str:
             f"{path} not found; install Debian's 'chromium' package (apt-get install chromium)",
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> Iterator[str]:
+    """URL of a real OpenSearch node: ``$MAGPIE_TEST_OPENSEARCH_URL``, or one started here."""
+    url = os.environ.get("MAGPIE_TEST_OPENSEARCH_URL")
+    if url:
+        yield url.rstrip("/")
+        return
+    from magpie.testing import opensearch
+
+    reason = opensearch.available()
+    if reason:
+        require_service("opensearch", reason)
+    try:
+        opensearch.build()  # Maven may be unable to fetch the jars (offline machine)
+    except opensearch.OpenSearchError as error:
+        require_service("opensearch", str(error))
+    with opensearch.start() as node:
+        yield node.url
 
 
 def database_vendor() -> str | None:
