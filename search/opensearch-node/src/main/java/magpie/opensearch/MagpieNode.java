@@ -14,6 +14,7 @@ import org.opensearch.analysis.common.CommonAnalysisPlugin;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
 import org.opensearch.index.mapper.MapperExtrasPlugin;
+import org.opensearch.painless.PainlessPlugin;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
 import org.opensearch.plugins.Plugin;
@@ -39,7 +40,11 @@ public final class MagpieNode extends Node {
 
     /** The plugins a distribution would load from modules/. */
     public static final List<Class<? extends Plugin>> PLUGINS =
-            List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, MapperExtrasPlugin.class);
+            List.of(
+                    Netty4Plugin.class,
+                    CommonAnalysisPlugin.class,
+                    MapperExtrasPlugin.class,
+                    PainlessPlugin.class);
 
     /** Why start() failed, repeated as the log's last line (the stack trace comes first). */
     private static volatile String failure;
