@@ -4,7 +4,7 @@ Values are stored in ``Product.attributes`` as JSON: text as a string, numbers a
 numbers, booleans as ``true``/``false``, a choice as its option code, a multiple choice as a
 list of option codes, a date as an ISO string. :func:`clean_value` turns raw input (from a
 form, a CSV cell or an API) into that form or raises :class:`ValueProblem` with a message
-meant for the person who typed it.
+meant for the person who typed it, in the active language (German or English).
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 TRUE_WORDS = {"1", "true", "yes", "y", "ja", "j", "x", "on"}
 FALSE_WORDS = {"0", "false", "no", "n", "nein", "off"}
@@ -60,7 +63,7 @@ def load_definitions() -> dict[str, Definition]:
 
 def _number(definition: Definition, raw: Any) -> int | float:
     if isinstance(raw, bool):
-        raise ValueProblem("expected a number, got a yes/no value")
+        raise ValueProblem(_("expected a number, got a yes/no value"))
     text = str(raw).strip().replace("'", "").replace("\u2019", "")
     if definition.unit and text.endswith(definition.unit):
         text = text[: -len(definition.unit)].strip()
@@ -69,21 +72,32 @@ def _number(definition: Definition, raw: Any) -> int | float:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValueProblem(f"{raw!r} is not a number") from None
+        raise ValueProblem(_("%(value)r is not a number") % {"value": raw}) from None
     if not number.is_finite():
-        raise ValueProblem(f"{raw!r} is not a number")
+        raise ValueProblem(_("%(value)r is not a number") % {"value": raw})
     if definition.min_value is not None and number < definition.min_value:
-        raise ValueProblem(f"{number} is below the minimum {definition.min_value.normalize()}")
+        raise ValueProblem(
+            _("%(number)s is below the minimum %(minimum)s")
+            % {"number": number, "minimum": definition.min_value.normalize()}
+        )
     if definition.max_value is not None and number > definition.max_value:
-        raise ValueProblem(f"{number} is above the maximum {definition.max_value.normalize()}")
+        raise ValueProblem(
+            _("%(number)s is above the maximum %(maximum)s")
+            % {"number": number, "maximum": definition.max_value.normalize()}
+        )
     return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _choice(definition: Definition, raw: Any) -> str:
     code = str(raw).strip()
     if code not in definition.options:
-        allowed = ", ".join(sorted(definition.options)) or "none defined"
-        raise ValueProblem(f"{code!r} is not an option of {definition.code} (allowed: {allowed})")
+        allowed = ", ".join(sorted(definition.options)) or pgettext(
+            "catalog import", "none defined"
+        )
+        raise ValueProblem(
+            _("%(value)r is not an option of %(attribute)s (allowed: %(allowed)s)")
+            % {"value": code, "attribute": definition.code, "allowed": allowed}
+        )
     return code
 
 
@@ -98,7 +112,10 @@ def clean_value(definition: Definition, raw: Any) -> Any:
     if kind == "text":
         text = str(raw).strip()
         if definition.pattern and not re.fullmatch(definition.pattern, text):
-            raise ValueProblem(f"{text!r} does not match the pattern {definition.pattern}")
+            raise ValueProblem(
+                _("%(value)r does not match the pattern %(pattern)s")
+                % {"value": text, "pattern": definition.pattern}
+            )
         return text
     if kind == "number":
         return _number(definition, raw)
@@ -110,7 +127,7 @@ def clean_value(definition: Definition, raw: Any) -> Any:
             return True
         if word in FALSE_WORDS:
             return False
-        raise ValueProblem(f"{raw!r} is not yes or no")
+        raise ValueProblem(_("%(value)r is not yes or no") % {"value": raw})
     if kind == "choice":
         return _choice(definition, raw)
     if kind == "multi_choice":
@@ -125,8 +142,11 @@ def clean_value(definition: Definition, raw: Any) -> Any:
         try:
             return datetime.date.fromisoformat(str(raw).strip()).isoformat()
         except ValueError:
-            raise ValueProblem(f"{raw!r} is not a date (YYYY-MM-DD)") from None
-    raise ValueProblem(f"attribute {definition.code} has the unknown type {kind!r}")
+            raise ValueProblem(_("%(value)r is not a date (YYYY-MM-DD)") % {"value": raw}) from None
+    raise ValueProblem(
+        _("attribute %(attribute)s has the unknown type %(type)r")
+        % {"attribute": definition.code, "type": kind}
+    )
 
 
 def clean_values(
@@ -141,7 +161,7 @@ def clean_values(
     for code, value in raw.items():
         definition = definitions.get(code)
         if definition is None:
-            problems[code] = f"unknown attribute code {code!r}"
+            problems[code] = _("unknown attribute code %(code)r") % {"code": code}
             continue
         try:
             cleaned = clean_value(definition, value)

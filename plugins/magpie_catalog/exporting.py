@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import tablib
+from django.utils.translation import gettext as _
 
 from magpie_catalog.importing import (
     ATTRIBUTE_COLUMNS,
@@ -27,6 +28,7 @@ from magpie_catalog.importing import (
     PRICE_COLUMNS,
     PRODUCT_COLUMNS,
     STOCK_COLUMNS,
+    unknown_kind_message,
 )
 
 # Characters XML 1.0 (and so XLSX) cannot hold.
@@ -154,7 +156,7 @@ def table(kind: str) -> tuple[list[str], Iterator[list[Any]]]:
         return list(PRICE_COLUMNS), price_rows()
     if kind == "stock":
         return list(STOCK_COLUMNS), stock_rows()
-    raise ValueError(f"Unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    raise ValueError(unknown_kind_message(kind))
 
 
 # --------------------------------------------------------------------------- writers
@@ -215,12 +217,12 @@ def export_path(path: str | Path, kinds: Iterable[str] | None = None) -> dict[st
     chosen = list(kinds or ([] if path.suffix.lower() == ".xlsx" else ["products"]))
     for kind in chosen:
         if kind not in KINDS:
-            raise ValueError(f"Unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+            raise ValueError(unknown_kind_message(kind))
     if path.suffix.lower() == ".xlsx":
         with path.open("wb") as stream:
             return write_xlsx(chosen or list(KINDS), stream)
     if len(chosen) != 1:
-        raise ValueError("A CSV file holds one kind; use .xlsx for several.")
+        raise ValueError(_("A CSV file holds one kind; use .xlsx for several."))
     with path.open("w", encoding="utf-8", newline="") as stream:
         return {chosen[0]: write_csv(chosen[0], stream)}
 

@@ -31,9 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import tablib
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from magpie.pricing import PriceError, check_currency
 
@@ -102,7 +105,11 @@ MAX_CELLS_REPORTED = 40
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the input: where (sheet, row, column) and what."""
+    """One thing wrong with the input: where (sheet, row, column) and what.
+
+    ``message`` is translated into the language active when the problem was found;
+    ``str()`` adds the place in the language active when it is called.
+    """
 
     row: int | None
     column: str
@@ -112,10 +119,10 @@ class Problem:
     def __str__(self) -> str:
         where = []
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(_("row %(row)s") % {"row": self.row})
         if self.column:
-            where.append(f"column {self.column}")
-        prefix = ", ".join(where) or "file"
+            where.append(_("column %(column)s") % {"column": self.column})
+        prefix = ", ".join(where) or pgettext("catalog import", "file")
         return f"{prefix}: {self.message}"
 
 
@@ -153,7 +160,8 @@ class ImportReport:
     def summary(self) -> str:
         """One line per kind, e.g. ``products: 3 created, 1 updated, 0 unchanged``."""
         lines = [
-            f"{kind}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged"
+            _("%(kind)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged")
+            % {"kind": kind, "created": c.created, "updated": c.updated, "unchanged": c.unchanged}
             for kind, c in self.counts.items()
         ]
         return "\n".join(lines)
@@ -161,6 +169,22 @@ class ImportReport:
 
 class FileProblem(ValueError):
     """The file cannot be read at all (not CSV/XLSX, wrong encoding, no header)."""
+
+
+def unknown_kind_message(kind: str) -> str:
+    """The message for a kind that is not one of :data:`KINDS` (in the active language)."""
+    return _("Unknown kind %(kind)r; choose one of %(kinds)s.") % {
+        "kind": kind,
+        "kinds": ", ".join(KINDS),
+    }
+
+
+def unknown_currency_message(code: str) -> str:
+    """The message for a currency that is not one of ``MAGPIE_CURRENCIES``."""
+    return _("Unknown currency %(code)r; Magpie is configured for %(known)s.") % {
+        "code": code,
+        "known": ", ".join(settings.MAGPIE_CURRENCIES),
+    }
 
 
 class _Abort(Exception):
@@ -174,7 +198,7 @@ class Progress:
     """Progress callbacks; the default does nothing. The CLI draws a tqdm bar with it."""
 
     def start(self, phase: str, total: int) -> None:
-        """A phase (``"validating products"``, ``"writing products"``) of ``total`` rows."""
+        """A phase (translated: ``"validating products"``, …) of ``total`` rows."""
 
     def advance(self, count: int) -> None:
         """``count`` more rows of the current phase are done."""
@@ -191,8 +215,11 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileProblem(
-            f"The file is not UTF-8 encoded (byte 0x{data[exc.start]:02x} at position "
-            f"{exc.start}). Save it as 'CSV UTF-8' or as an Excel workbook (.xlsx)."
+            _(
+                "The file is not UTF-8 encoded (byte 0x%(byte)02x at position %(position)d). "
+                "Save it as 'CSV UTF-8' or as an Excel workbook (.xlsx)."
+            )
+            % {"byte": data[exc.start], "position": exc.start}
         ) from None
 
 
@@ -209,19 +236,26 @@ def _header(cells: Sequence[Any], sheet: str) -> list[str]:
         headers.pop()
     if not headers:
         raise FileProblem(
-            f"{sheet}: the first row must hold the column names (e.g. sku,name_de,…); it is empty."
+            _(
+                "%(sheet)s: the first row must hold the column names (e.g. sku,name_de,…); "
+                "it is empty."
+            )
+            % {"sheet": sheet}
         )
     problems = []
     for index, name in enumerate(headers, start=1):
         if not name:
-            problems.append(f"column {index} has no name")
+            problems.append(_("column %(index)d has no name") % {"index": index})
     seen: set[str] = set()
     for name in headers:
         if name and name in seen:
-            problems.append(f"column {name!r} appears twice")
+            problems.append(_("column %(column)r appears twice") % {"column": name})
         seen.add(name)
     if problems:
-        raise FileProblem(f"{sheet}: header (row 1): " + "; ".join(problems))
+        raise FileProblem(
+            _("%(sheet)s: header (row 1): %(problems)s")
+            % {"sheet": sheet, "problems": "; ".join(problems)}
+        )
     return headers
 
 
@@ -231,7 +265,8 @@ def _dataset(rows: Iterator[Sequence[Any]], title: str) -> tablib.Dataset:
         first = next(rows)
     except StopIteration:
         raise FileProblem(
-            f"{title}: the file is empty; the first row must hold the column names"
+            _("%(sheet)s: the file is empty; the first row must hold the column names")
+            % {"sheet": title}
         ) from None
     headers = _header(first, title)
     width = len(headers)
@@ -249,14 +284,17 @@ def _dataset(rows: Iterator[Sequence[Any]], title: str) -> tablib.Dataset:
             extra = [c for c in cells[width:] if str(c).strip()]
             if extra:
                 raise FileProblem(
-                    f"{title}: row {number} has {len(cells)} cells but the header names "
-                    f"only {width} columns"
+                    _(
+                        "%(sheet)s: row %(row)d has %(cells)d cells but the header names "
+                        "only %(columns)d columns"
+                    )
+                    % {"sheet": title, "row": number, "cells": len(cells), "columns": width}
                 )
             cells = cells[:width]
         if not any(str(c).strip() for c in cells):
             pending_blanks += 1  # appended only if a non-blank row follows (trailing ones go)
             continue
-        for _ in range(pending_blanks):
+        for _blank in range(pending_blanks):
             dataset.append(blank)
         pending_blanks = 0
         if len(cells) < width:
@@ -267,7 +305,7 @@ def _dataset(rows: Iterator[Sequence[Any]], title: str) -> tablib.Dataset:
 
 def _read_csv(data: bytes, kind: str) -> tablib.Dataset:
     if b"\x00" in data[:4096]:
-        raise FileProblem("This is not a CSV or XLSX file (it contains binary data).")
+        raise FileProblem(_("This is not a CSV or XLSX file (it contains binary data)."))
     first_line = data[: data.find(b"\n") if b"\n" in data else len(data)]
     delimiter = _delimiter(first_line.decode("utf-8-sig", errors="replace"))
     # Decoded while read (not one big string): keeps the peak memory of a 100k-row file low.
@@ -275,7 +313,7 @@ def _read_csv(data: bytes, kind: str) -> tablib.Dataset:
     try:
         return _dataset(csv.reader(stream, delimiter=delimiter), kind)
     except csv.Error as exc:
-        raise FileProblem(f"The CSV file is malformed: {exc}") from None
+        raise FileProblem(_("The CSV file is malformed: %(error)s") % {"error": exc}) from None
     except UnicodeDecodeError:
         _decode(data)  # raises FileProblem with the position of the first bad byte
         raise
@@ -287,7 +325,7 @@ def _read_xlsx(data: bytes, kind: str | None) -> dict[str, tablib.Dataset]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
-        raise FileProblem(f"The XLSX file cannot be read: {exc}") from None
+        raise FileProblem(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from None
     try:
         named = {ws.title.strip().lower(): ws for ws in book.worksheets}
         by_kind = {k: named[k] for k in KINDS if k in named}
@@ -297,7 +335,8 @@ def _read_xlsx(data: bytes, kind: str | None) -> dict[str, tablib.Dataset]:
             chosen = {kind: by_kind[kind]}
         elif kind is not None and by_kind:
             raise FileProblem(
-                f"The workbook has no sheet named {kind!r} (it has {', '.join(named)})."
+                _("The workbook has no sheet named %(kind)r (it has %(sheets)s).")
+                % {"kind": kind, "sheets": ", ".join(named)}
             )
         else:
             chosen = {kind or DEFAULT_KIND: book.worksheets[0]}
@@ -316,20 +355,23 @@ def read_file(
     Raises :class:`FileProblem` with a message for a person when the file is unreadable.
     """
     if kind is not None and kind not in KINDS:
-        raise FileProblem(f"Unknown kind {kind!r}; choose one of {', '.join(KINDS)}.")
+        raise FileProblem(unknown_kind_message(kind))
     suffix = Path(filename).suffix.lower()
     if not data:
-        raise FileProblem("The file is empty; the first row must hold the column names.")
+        raise FileProblem(_("The file is empty; the first row must hold the column names."))
     is_zip = data[:4] == b"PK\x03\x04"
     if suffix == ".xlsx" or (suffix not in (".csv", ".txt") and is_zip):
         if not is_zip:
-            raise FileProblem("This is not an XLSX workbook (Excel 2007 or later).")
+            raise FileProblem(_("This is not an XLSX workbook (Excel 2007 or later)."))
         return _read_xlsx(data, kind)
     if suffix in ("", ".csv", ".txt", ".tsv"):
         if is_zip:
-            raise FileProblem("This looks like an Excel workbook; name it .xlsx, not .csv.")
+            raise FileProblem(_("This looks like an Excel workbook; name it .xlsx, not .csv."))
         return {kind or DEFAULT_KIND: _read_csv(data, kind or DEFAULT_KIND)}
-    raise FileProblem(f"Files of type {suffix!r} cannot be imported; use CSV (UTF-8) or XLSX.")
+    raise FileProblem(
+        _("Files of type %(suffix)r cannot be imported; use CSV (UTF-8) or XLSX.")
+        % {"suffix": suffix}
+    )
 
 
 def read_path(path: str | Path, kind: str | None = None) -> dict[str, tablib.Dataset]:
@@ -338,7 +380,9 @@ def read_path(path: str | Path, kind: str | None = None) -> dict[str, tablib.Dat
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise FileProblem(f"Cannot read {path}: {exc.strerror or exc}") from None
+        raise FileProblem(
+            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror or exc}
+        ) from None
     return read_file(data, path.name, kind)
 
 
@@ -369,7 +413,7 @@ def text(value: Any) -> str:
 def decimal(value: Any, places: int, digits: int, minimum: Decimal | None = Decimal(0)) -> Decimal:
     """A cell as a Decimal with at most ``places`` decimals and ``digits`` digits."""
     if isinstance(value, bool):
-        raise CellProblem("expected a number, got a yes/no value")
+        raise CellProblem(_("expected a number, got a yes/no value"))
     if isinstance(value, float):
         value = repr(value)
     raw = text(value).replace("'", "").replace("\u2019", "")
@@ -378,45 +422,58 @@ def decimal(value: Any, places: int, digits: int, minimum: Decimal | None = Deci
     try:
         number = Decimal(raw)
     except InvalidOperation:
-        raise CellProblem(f"{text(value)!r} is not a number") from None
+        raise CellProblem(_("%(value)r is not a number") % {"value": text(value)}) from None
     if not number.is_finite():
-        raise CellProblem(f"{text(value)!r} is not a number")
+        raise CellProblem(_("%(value)r is not a number") % {"value": text(value)})
     if minimum is not None and number < minimum:
-        raise CellProblem(f"{number} is negative; it must be at least {minimum}")
+        raise CellProblem(
+            _("%(number)s is negative; it must be at least %(minimum)s")
+            % {"number": number, "minimum": minimum}
+        )
     if number and number.adjusted() >= digits - places:
-        raise CellProblem(f"{number} is too large")
+        raise CellProblem(_("%(number)s is too large") % {"number": number})
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > places and number != number.quantize(Decimal(1).scaleb(-places)):
-        raise CellProblem(f"{number} has more than {places} decimal places")
+        raise CellProblem(
+            ngettext(
+                "%(number)s has more than %(places)d decimal place",
+                "%(number)s has more than %(places)d decimal places",
+                places,
+            )
+            % {"number": number, "places": places}
+        )
     number = number.quantize(Decimal(1).scaleb(-places))
     if len(number.as_tuple().digits) > digits:
-        raise CellProblem(f"{number} is too large")
+        raise CellProblem(_("%(number)s is too large") % {"number": number})
     return number
 
 
 def integer(value: Any, minimum: int | None = 0) -> int:
     """A cell as a whole number (``3``, ``3.0``)."""
     if isinstance(value, bool):
-        raise CellProblem("expected a whole number, got a yes/no value")
+        raise CellProblem(_("expected a whole number, got a yes/no value"))
     raw = text(value).replace("'", "")
     try:
         number = Decimal(raw)
     except InvalidOperation:
-        raise CellProblem(f"{raw!r} is not a whole number") from None
+        raise CellProblem(_("%(value)r is not a whole number") % {"value": raw}) from None
     if not number.is_finite() or number != number.to_integral_value():
-        raise CellProblem(f"{raw!r} is not a whole number")
+        raise CellProblem(_("%(value)r is not a whole number") % {"value": raw})
     if number.adjusted() > 12:
-        raise CellProblem(f"{raw!r} is too large")
+        raise CellProblem(_("%(number)s is too large") % {"number": raw})
     result = int(number)
     if minimum is not None and result < minimum:
         raise CellProblem(
-            f"{result} is negative; it must be at least {minimum}"
-            if result < 0
-            else f"{result} is below the minimum {minimum}"
+            (
+                _("%(number)s is negative; it must be at least %(minimum)s")
+                if result < 0
+                else _("%(number)s is below the minimum %(minimum)s")
+            )
+            % {"number": result, "minimum": minimum}
         )
     if result > 2_147_483_647:
-        raise CellProblem(f"{result} is too large")
+        raise CellProblem(_("%(number)s is too large") % {"number": result})
     return result
 
 
@@ -429,7 +486,7 @@ def boolean(value: Any) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise CellProblem(f"{text(value)!r} is not yes or no")
+    raise CellProblem(_("%(value)r is not yes or no") % {"value": text(value)})
 
 
 def _split(value: Any) -> list[str]:
@@ -531,7 +588,9 @@ class _Importer:
         fine = True
         for column in REQUIRED_COLUMNS[self.kind]:
             if column not in self.index:
-                self.problem(1, column, f"required column {column!r} is missing")
+                self.problem(
+                    1, column, _("required column %(column)r is missing") % {"column": column}
+                )
                 fine = False
         known = set(COLUMNS[self.kind])
         for column in self.headers:
@@ -543,8 +602,8 @@ class _Importer:
         self.problem(
             1,
             column,
-            f"unknown column {column!r}; {self.kind} files have the columns "
-            + ", ".join(COLUMNS[self.kind]),
+            _("unknown column %(column)r; %(kind)s files have the columns %(columns)s")
+            % {"column": column, "kind": self.kind, "columns": ", ".join(COLUMNS[self.kind])},
         )
         return False
 
@@ -561,7 +620,7 @@ class _Importer:
             return
         self.prepare()
         progress = self.context.progress
-        progress.start(f"validating {self.kind}", len(self.dataset))
+        progress.start(_("validating %(kind)s") % {"kind": self.kind}, len(self.dataset))
         done = 0
         for number, row in self.rows():
             record = self.clean(number, row)
@@ -577,7 +636,8 @@ class _Importer:
     def write(self, write: bool) -> None:
         """Compare ``self.records`` with the database chunk by chunk; write when asked."""
         progress = self.context.progress
-        progress.start(f"{'writing' if write else 'checking'} {self.kind}", len(self.records))
+        phase = _("writing %(kind)s") if write else _("checking %(kind)s")
+        progress.start(phase % {"kind": self.kind}, len(self.records))
         self.before_write(write)
         for start in range(0, len(self.records), BATCH):
             chunk = self.records[start : start + BATCH]
@@ -640,14 +700,21 @@ class AttributeImporter(_Importer):
         ok = True
         code = text(self.cell(row, "code"))
         if not code:
-            self.problem(number, "code", "the attribute code is required")
+            self.problem(number, "code", _("the attribute code is required"))
             return None
         if not SLUG.match(code) or len(code) > 50:
-            self.problem(number, "code", f"{code!r} is not a code (letters, digits, - and _; ≤ 50)")
+            self.problem(
+                number,
+                "code",
+                _("%(code)r is not a code (letters, digits, - and _; ≤ 50)") % {"code": code},
+            )
             ok = False
         if code in self.seen:
             self.problem(
-                number, "code", f"{code!r} appears twice in the file (row {self.seen[code]})"
+                number,
+                "code",
+                _("%(code)r appears twice in the file (row %(row)d)")
+                % {"code": code, "row": self.seen[code]},
             )
             return None
         self.seen[code] = number
@@ -657,17 +724,22 @@ class AttributeImporter(_Importer):
             if self.has(column):
                 value = text(self.cell(row, column))
                 if len(value) > limit:
-                    self.problem(number, column, f"longer than {limit} characters")
+                    self.problem(
+                        number, column, _("longer than %(limit)d characters") % {"limit": limit}
+                    )
                     ok = False
                 values[column] = value
         if not values.get("label_de", existing.label_de if existing else ""):
-            self.problem(number, "label_de", "a German label is required")
+            self.problem(number, "label_de", _("a German label is required"))
             ok = False
         if self.has("type"):
             kind = text(self.cell(row, "type")).lower() or "text"
             if kind not in self.types:
                 self.problem(
-                    number, "type", f"{kind!r} is not a type ({', '.join(sorted(self.types))})"
+                    number,
+                    "type",
+                    _("%(value)r is not a type (%(allowed)s)")
+                    % {"value": kind, "allowed": ", ".join(sorted(self.types))},
                 )
                 ok = False
             values["type"] = kind
@@ -686,13 +758,20 @@ class AttributeImporter(_Importer):
         low = values.get("min_value", existing.min_value if existing else None)
         high = values.get("max_value", existing.max_value if existing else None)
         if low is not None and high is not None and low > high:
-            self.problem(number, "max", f"the maximum {high} is below the minimum {low}")
+            self.problem(
+                number,
+                "max",
+                _("the maximum %(maximum)s is below the minimum %(minimum)s")
+                % {"maximum": high, "minimum": low},
+            )
             ok = False
         if values.get("pattern"):
             try:
                 re.compile(values["pattern"])
             except re.error as exc:
-                self.problem(number, "pattern", f"not a regular expression: {exc}")
+                self.problem(
+                    number, "pattern", _("not a regular expression: %(error)s") % {"error": exc}
+                )
                 ok = False
         if self.has("filterable"):
             try:
@@ -711,20 +790,31 @@ class AttributeImporter(_Importer):
                     self.problem(
                         number,
                         "options",
-                        f"{entry!r} is not an option; write code=label_de=label_en "
-                        "(code: letters, digits, - and _)",
+                        _(
+                            "%(entry)r is not an option; write code=label_de=label_en "
+                            "(code: letters, digits, - and _)"
+                        )
+                        % {"entry": entry},
                     )
                     ok = False
                     continue
                 if option in codes:
-                    self.problem(number, "options", f"option {option!r} appears twice")
+                    self.problem(
+                        number,
+                        "options",
+                        _("option %(option)r appears twice") % {"option": option},
+                    )
                     ok = False
                 codes.add(option)
                 label_de = parts[1] if len(parts) > 1 and parts[1] else option
                 label_en = parts[2] if len(parts) > 2 else ""
                 options.append((option, label_de[:100], label_en[:100]))
             if options and kind not in ("choice", "multi_choice"):
-                self.problem(number, "options", f"a {kind} attribute has no options")
+                self.problem(
+                    number,
+                    "options",
+                    _("a %(type)s attribute has no options") % {"type": kind},
+                )
                 ok = False
         if not ok:
             return None
@@ -827,8 +917,15 @@ class ProductImporter(_Importer):
             code = column[len(ATTRIBUTE_PREFIX) :].strip()
             if code in self.context.definitions:
                 return True
-            known = ", ".join(sorted(self.context.definitions)[:MAX_CELLS_REPORTED]) or "none"
-            self.problem(1, column, f"unknown attribute code {code!r} (known: {known})")
+            known = ", ".join(sorted(self.context.definitions)[:MAX_CELLS_REPORTED]) or pgettext(
+                "catalog import", "none"
+            )
+            self.problem(
+                1,
+                column,
+                _("unknown attribute code %(code)r (known: %(known)s)")
+                % {"code": code, "known": known},
+            )
             return False
         return super().extra_column_ok(column)
 
@@ -864,14 +961,17 @@ class ProductImporter(_Importer):
         ok = True
         sku = text(self.cell(row, "sku"))
         if not sku:
-            self.problem(number, "sku", "the SKU is required")
+            self.problem(number, "sku", _("the SKU is required"))
             return None
         if len(sku) > 64:
-            self.problem(number, "sku", "a SKU has at most 64 characters")
+            self.problem(number, "sku", _("a SKU has at most %(limit)d characters") % {"limit": 64})
             ok = False
         if sku in self.seen:
             self.problem(
-                number, "sku", f"duplicate SKU {sku!r}: it appears in row {self.seen[sku]} too"
+                number,
+                "sku",
+                _("duplicate SKU %(sku)r: it appears in row %(row)d too")
+                % {"sku": sku, "row": self.seen[sku]},
             )
             return None
         self.seen[sku] = number
@@ -883,7 +983,8 @@ class ProductImporter(_Importer):
                     status = text(raw).lower() or "draft"
                     if status not in self.statuses:
                         raise CellProblem(
-                            f"{text(raw)!r} is not a status ({', '.join(sorted(self.statuses))})"
+                            _("%(value)r is not a status (%(allowed)s)")
+                            % {"value": text(raw), "allowed": ", ".join(sorted(self.statuses))}
                         )
                     value: Any = status
                 elif name == "weight_kg":
@@ -896,9 +997,9 @@ class ProductImporter(_Importer):
                     value = text(raw)
                     limit = self.max_lengths.get(name)
                     if limit and len(value) > limit:
-                        raise CellProblem(f"longer than {limit} characters")
+                        raise CellProblem(_("longer than %(limit)d characters") % {"limit": limit})
                     if name == "name_de" and not value:
-                        raise CellProblem("the German name is required")
+                        raise CellProblem(_("the German name is required"))
             except CellProblem as exc:
                 self.problem(number, name, str(exc))
                 ok = False
@@ -919,7 +1020,11 @@ class ProductImporter(_Importer):
             for slug in _split(self.cell(row, "categories")):
                 category_id = self.category_ids.get(slug)
                 if category_id is None:
-                    self.problem(number, "categories", f"unknown category slug {slug!r}")
+                    self.problem(
+                        number,
+                        "categories",
+                        _("unknown category slug %(slug)r") % {"slug": slug},
+                    )
                     ok = False
                 elif category_id not in categories:
                     categories.append(category_id)
@@ -928,7 +1033,11 @@ class ProductImporter(_Importer):
         if self.has("brand"):
             brand = text(self.cell(row, "brand"))
             if len(brand) > 100:
-                self.problem(number, "brand", "a brand name has at most 100 characters")
+                self.problem(
+                    number,
+                    "brand",
+                    _("a brand name has at most %(limit)d characters") % {"limit": 100},
+                )
                 ok = False
             elif brand:
                 self.brands.add(brand)
@@ -954,7 +1063,9 @@ class ProductImporter(_Importer):
         for record in self.records:
             if record.sku not in existing:
                 self.problem(
-                    record.row, "name_de", f"new product {record.sku!r} needs a German name"
+                    record.row,
+                    "name_de",
+                    _("new product %(sku)r needs a German name") % {"sku": record.sku},
                 )
 
     def before_write(self, write: bool) -> None:
@@ -1143,30 +1254,35 @@ class _SkuImporter(_Importer):
         for record in self.records:
             if self.target(record.sku) is None:
                 self.problem(
-                    record.row, "sku", f"unknown SKU {record.sku!r} (no such product or variant)"
+                    record.row,
+                    "sku",
+                    _("unknown SKU %(sku)r (no such product or variant)") % {"sku": record.sku},
                 )
             else:
                 kept.append(record)
         self.records = kept
 
+    def unknown_reference(self, code: str, known: Iterable[str]) -> str:
+        """The message for a row whose reference ``code`` is not one of ``known``."""
+        raise NotImplementedError
+
     def reference_and_sku(
-        self, number: int, row: Sequence[Any], column: str, known: dict[str, Any], what: str
+        self, number: int, row: Sequence[Any], column: str, known: dict[str, Any]
     ) -> tuple[str, Any, str, bool]:
         """Read the row's ``column`` code (looked up in ``known``) and its SKU.
 
-        Returns ``(code, found object or None, sku, ok)``, reporting an unknown code or a
-        missing SKU against the row.
+        Returns ``(code, found object or None, sku, ok)``, reporting an unknown code (with
+        :meth:`unknown_reference`) or a missing SKU against the row.
         """
         ok = True
         code = text(self.cell(row, column))
         found = known.get(code)
         if found is None:
-            names = ", ".join(sorted(known)) or f"none; create {what}s in the admin"
-            self.problem(number, column, f"unknown {what} {code!r} (known: {names})")
+            self.problem(number, column, self.unknown_reference(code, known))
             ok = False
         sku = text(self.cell(row, "sku"))
         if not sku:
-            self.problem(number, "sku", "the SKU is required")
+            self.problem(number, "sku", _("the SKU is required"))
             ok = False
         return code, found, sku, ok
 
@@ -1196,10 +1312,12 @@ class PriceImporter(_SkuImporter):
         self.lists = {p.code: p for p in PriceList.objects.all()}
         self.seen: dict[tuple[str, str, int], int] = {}
 
+    def unknown_reference(self, code: str, known: Iterable[str]) -> str:
+        names = ", ".join(sorted(known)) or _("none; create price lists in the admin")
+        return _("unknown price list %(code)r (known: %(known)s)") % {"code": code, "known": names}
+
     def clean(self, number: int, row: Sequence[Any]) -> _PriceRecord | None:
-        code, price_list, sku, ok = self.reference_and_sku(
-            number, row, "price_list", self.lists, "price list"
-        )
+        code, price_list, sku, ok = self.reference_and_sku(number, row, "price_list", self.lists)
         min_quantity = 1
         if self.has("min_quantity") and text(self.cell(row, "min_quantity")) != "":
             try:
@@ -1210,7 +1328,7 @@ class PriceImporter(_SkuImporter):
         amount = None
         raw_amount = self.cell(row, "amount")
         if text(raw_amount) == "":
-            self.problem(number, "amount", "the amount is required")
+            self.problem(number, "amount", _("the amount is required"))
             ok = False
         else:
             try:
@@ -1219,19 +1337,23 @@ class PriceImporter(_SkuImporter):
                 self.problem(number, "amount", str(exc))
                 ok = False
         raw_currency = text(self.cell(row, "currency"))
-        try:
-            if not raw_currency:
-                raise PriceError("the currency is required (e.g. CHF, EUR)")
-            currency = check_currency(raw_currency)
-        except PriceError as exc:
-            self.problem(number, "currency", str(exc))
+        currency = None
+        if not raw_currency:
+            self.problem(number, "currency", _("the currency is required (e.g. CHF, EUR)"))
             ok = False
         else:
-            if price_list is not None and currency != price_list.currency.upper():
+            try:
+                currency = check_currency(raw_currency)
+            except PriceError:
+                self.problem(number, "currency", unknown_currency_message(raw_currency))
+                ok = False
+        if currency is not None and price_list is not None:
+            if currency != price_list.currency.upper():
                 self.problem(
                     number,
                     "currency",
-                    f"price list {code!r} is in {price_list.currency}, not {currency}",
+                    _("price list %(code)r is in %(list_currency)s, not %(currency)s")
+                    % {"code": code, "list_currency": price_list.currency, "currency": currency},
                 )
                 ok = False
         key = (code, sku, min_quantity)
@@ -1239,8 +1361,8 @@ class PriceImporter(_SkuImporter):
             self.problem(
                 number,
                 "sku",
-                f"{sku!r} from quantity {min_quantity} in {code!r} appears twice "
-                f"(row {self.seen[key]})",
+                _("%(sku)r from quantity %(quantity)d in %(code)r appears twice (row %(row)d)")
+                % {"sku": sku, "quantity": min_quantity, "code": code, "row": self.seen[key]},
             )
             return None
         if not ok or price_list is None or amount is None:
@@ -1319,10 +1441,12 @@ class StockImporter(_SkuImporter):
         self.warehouses = dict(Warehouse.objects.values_list("code", "id"))
         self.seen: dict[tuple[str, str], int] = {}
 
+    def unknown_reference(self, code: str, known: Iterable[str]) -> str:
+        names = ", ".join(sorted(known)) or _("none; create warehouses in the admin")
+        return _("unknown warehouse %(code)r (known: %(known)s)") % {"code": code, "known": names}
+
     def clean(self, number: int, row: Sequence[Any]) -> _StockRecord | None:
-        code, warehouse, sku, ok = self.reference_and_sku(
-            number, row, "warehouse", self.warehouses, "warehouse"
-        )
+        code, warehouse, sku, ok = self.reference_and_sku(number, row, "warehouse", self.warehouses)
         on_hand = reserved = None
         try:
             on_hand = integer(self.cell(row, "on_hand"))
@@ -1338,13 +1462,19 @@ class StockImporter(_SkuImporter):
                 ok = False
         if on_hand is not None and reserved is not None and reserved > on_hand:
             self.problem(
-                number, "reserved", f"{reserved} reserved is more than the {on_hand} on hand"
+                number,
+                "reserved",
+                _("%(reserved)d reserved is more than the %(on_hand)d on hand")
+                % {"reserved": reserved, "on_hand": on_hand},
             )
             ok = False
         key = (code, sku)
         if ok and key in self.seen:
             self.problem(
-                number, "sku", f"{sku!r} in warehouse {code!r} appears twice (row {self.seen[key]})"
+                number,
+                "sku",
+                _("%(sku)r in warehouse %(code)r appears twice (row %(row)d)")
+                % {"sku": sku, "code": code, "row": self.seen[key]},
             )
             return None
         if not ok or warehouse is None or on_hand is None:
@@ -1394,7 +1524,8 @@ class StockImporter(_SkuImporter):
                     self.problem(
                         record.row,
                         "on_hand",
-                        f"{record.on_hand} on hand is less than the {reserved} already reserved",
+                        _("%(on_hand)d on hand is less than the %(reserved)d already reserved")
+                        % {"on_hand": record.on_hand, "reserved": reserved},
                     )
                     continue
                 to_update.append(
@@ -1455,7 +1586,14 @@ def import_book(
     """
     unknown = [kind for kind in datasets if kind not in KINDS]
     if unknown:
-        raise ValueError(f"Unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+        raise ValueError(
+            ngettext(
+                "Unknown kind %(kinds)s; choose one of %(allowed)s.",
+                "Unknown kinds %(kinds)s; choose from %(allowed)s.",
+                len(unknown),
+            )
+            % {"kinds": ", ".join(map(repr, unknown)), "allowed": ", ".join(KINDS)}
+        )
     from magpie_catalog.attributes import load_definitions
 
     context = _Context(dry_run=dry_run, progress=progress or Progress())
@@ -1480,7 +1618,9 @@ def import_book(
             if context.touched_products:
                 from magpie_catalog.completeness import update_completeness
 
-                context.progress.start("completeness", len(context.touched_products))
+                context.progress.start(
+                    pgettext("catalog import", "completeness"), len(context.touched_products)
+                )
                 update_completeness(context.touched_products)
                 context.progress.advance(len(context.touched_products))
                 context.progress.finish()
@@ -1535,7 +1675,7 @@ def import_rows(
 ) -> ImportReport:
     """Import the rows of one kind (``products``, ``attributes``, ``prices``, ``stock``)."""
     if kind not in KINDS:
-        raise ValueError(f"Unknown kind {kind!r}; choose from {', '.join(KINDS)}")
+        raise ValueError(unknown_kind_message(kind))
     return import_book({kind: dataset}, dry_run=dry_run, progress=progress)
 
 

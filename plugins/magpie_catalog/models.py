@@ -378,18 +378,24 @@ class PriceList(models.Model):
         return f"{self.name} ({self.currency})"
 
     def clean(self) -> None:
+        from django.conf import settings
         from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext
 
         from magpie.pricing import PriceError, check_currency
 
         try:
             self.currency = check_currency(self.currency)
-        except PriceError as exc:
-            raise ValidationError({"currency": str(exc)}) from None
+        except PriceError:
+            message = gettext("Unknown currency %(code)r; Magpie is configured for %(known)s.")
+            known = ", ".join(settings.MAGPIE_CURRENCIES)
+            raise ValidationError(
+                {"currency": message % {"code": self.currency, "known": known}}
+            ) from None
         targets = {"group": self.customer_group_id, "company": self.company_id}
         if self.scope in targets and not targets[self.scope]:
             raise ValidationError(
-                _("Choose the %(scope)s this list is for.") % {"scope": self.scope}
+                gettext("Choose the %(scope)s this list is for.") % {"scope": self.scope}
             )
 
     def is_valid_at(self, when=None) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
+from django.utils.translation import gettext as _
 
 from magpie_catalog.models import Product, StockLevel, Variant
 
@@ -22,7 +23,10 @@ class InsufficientStock(Exception):
     """Not enough units available; nothing was reserved."""
 
     def __init__(self, sku: str, requested: int, available: int) -> None:
-        super().__init__(f"{sku}: {requested} requested, {available} available")
+        super().__init__(
+            _("%(sku)s: %(requested)d requested, %(available)d available")
+            % {"sku": sku, "requested": requested, "available": available}
+        )
         self.sku, self.requested, self.available = sku, requested, available
 
 
@@ -69,7 +73,7 @@ def reserve(lines: Iterable[tuple[Product, Variant | None, int]]) -> list[tuple[
     with transaction.atomic():
         for product, variant, quantity in lines:
             if quantity < 1:
-                raise ValueError("quantity must be at least 1")
+                raise ValueError(_("The quantity must be at least 1."))
             needed = quantity
             for row_id, free in (
                 _rows(product, variant)

@@ -12,6 +12,7 @@ import tablib
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import include, path, reverse
+from django.utils import translation
 
 from magpie import pagecache
 from magpie.events.models import Event
@@ -62,6 +63,13 @@ def import_urlconf(settings: Any) -> None:
     clear_url_caches()
     yield
     clear_url_caches()
+
+
+@pytest.fixture
+def english() -> Any:
+    """Messages in English (the test settings' language is German)."""
+    with translation.override("en"):
+        yield
 
 
 # --------------------------------------------------------------------------- helpers
@@ -320,7 +328,7 @@ def test_stock_import_creates_and_updates(products):
     assert counts(run("stock", rows), "stock") == (0, 0, 3)
 
 
-def test_stock_import_without_reserved_keeps_reservations_and_checks_them(products):
+def test_stock_import_without_reserved_keeps_reservations_and_checks_them(products, english):
     report = run("stock", [["warehouse", "sku", "on_hand"], ["main", "M-1", "0"]])
     assert where(report) == [(2, "on_hand")]
     assert "already reserved" in report.errors[0].message
@@ -339,7 +347,7 @@ def test_dry_run_counts_but_writes_nothing(base):
     assert Event.objects.count() == before
 
 
-def test_one_bad_row_writes_nothing_and_names_row_column_message(base):
+def test_one_bad_row_writes_nothing_and_names_row_column_message(base, english):
     report = run(
         "products",
         [
@@ -379,13 +387,14 @@ def test_every_error_is_collected_not_just_the_first(base):
 
 
 @pytest.mark.parametrize(
-    ("kind", "rows", "expected", "text"),
+    ("kind", "rows", "expected", "text", "text_de"),
     [
         pytest.param(
             "products",
             [["sku", "name_de", "attr:voltage"], ["A", "Motor", "230"]],
             (1, "attr:voltage"),
             "unknown attribute code 'voltage'",
+            "unbekannter Attributcode «voltage»",
             id="unknown-attribute-code",
         ),
         pytest.param(
@@ -393,6 +402,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["sku", "name_de", "attr:power"], ["A", "Motor", "stark"]],
             (2, "attr:power"),
             "'stark' is not a number",
+            "«stark» ist keine Zahl",
             id="wrong-type-number",
         ),
         pytest.param(
@@ -400,6 +410,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["sku", "name_de", "attr:atex"], ["A", "Motor", "vielleicht"]],
             (2, "attr:atex"),
             "is not yes or no",
+            "«vielleicht» ist weder Ja noch Nein",
             id="wrong-type-boolean",
         ),
         pytest.param(
@@ -407,6 +418,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["sku", "name_de", "status"], ["A", "Motor", "sold"]],
             (2, "status"),
             "'sold' is not a status",
+            "«sold» ist kein Status",
             id="bad-status",
         ),
         pytest.param(
@@ -414,6 +426,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["sku", "name_de", "categories"], ["A", "Motor", "motoren|ventile"]],
             (2, "categories"),
             "unknown category slug 'ventile'",
+            "unbekannter Kategorie-Slug «ventile»",
             id="unknown-category",
         ),
         pytest.param(
@@ -421,6 +434,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["sku", "name_de"], ["A", "Eins"], ["B", "Zwei"], ["A", "Drei"]],
             (4, "sku"),
             "duplicate SKU 'A': it appears in row 2 too",
+            "doppelte Artikelnummer «A»: sie kommt auch in Zeile 2 vor",
             id="duplicate-sku",
         ),
         pytest.param(
@@ -428,6 +442,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["name_de"], ["Motor"]],
             (1, "sku"),
             "required column 'sku' is missing",
+            "die Pflichtspalte «sku» fehlt",
             id="missing-column",
         ),
         pytest.param(
@@ -435,6 +450,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["sku", "name_de", "colour"], ["A", "Motor", "red"]],
             (1, "colour"),
             "unknown column 'colour'",
+            "unbekannte Spalte «colour»",
             id="unknown-column",
         ),
         pytest.param(
@@ -442,6 +458,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["sku", "name_de", "weight_kg"], ["A", "Motor", "1.2345"]],
             (2, "weight_kg"),
             "more than 3 decimal places",
+            "mehr als 3 Nachkommastellen",
             id="malformed-number",
         ),
         pytest.param(
@@ -449,6 +466,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["warehouse", "sku", "on_hand", "reserved"], ["main", "M-1", "-1", "0"]],
             (2, "on_hand"),
             "negative",
+            "negativ",
             id="negative-stock",
         ),
         pytest.param(
@@ -456,6 +474,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["warehouse", "sku", "on_hand", "reserved"], ["main", "M-1", "2", "3"]],
             (2, "reserved"),
             "3 reserved is more than the 2 on hand",
+            "3 reserviert ist mehr als der Bestand von 2",
             id="reserved-over-on-hand",
         ),
         pytest.param(
@@ -463,6 +482,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["warehouse", "sku", "on_hand"], ["north", "M-1", "2"]],
             (2, "warehouse"),
             "unknown warehouse 'north'",
+            "unbekanntes Lager «north» (bekannt: main)",
             id="unknown-warehouse",
         ),
         pytest.param(
@@ -470,6 +490,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["price_list", "sku", "amount", "currency"], ["public-chf", "M-1", "10", "USD"]],
             (2, "currency"),
             "Unknown currency 'USD'",
+            "Unbekannte Währung «USD»; Magpie ist für CHF, EUR eingerichtet",
             id="unknown-currency",
         ),
         pytest.param(
@@ -477,6 +498,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["price_list", "sku", "amount", "currency"], ["public-chf", "M-1", "10", "EUR"]],
             (2, "currency"),
             "price list 'public-chf' is in CHF, not EUR",
+            "die Preisliste «public-chf» ist in CHF, nicht in EUR",
             id="currency-of-another-list",
         ),
         pytest.param(
@@ -484,6 +506,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["price_list", "sku", "amount", "currency"], ["dealer", "M-1", "10", "CHF"]],
             (2, "price_list"),
             "unknown price list 'dealer'",
+            "unbekannte Preisliste «dealer»",
             id="unknown-price-list",
         ),
         pytest.param(
@@ -491,6 +514,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["price_list", "sku", "amount", "currency"], ["public-chf", "X-9", "10", "CHF"]],
             (2, "sku"),
             "unknown SKU 'X-9'",
+            "unbekannte Artikelnummer «X-9»",
             id="unknown-sku",
         ),
         pytest.param(
@@ -498,6 +522,7 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["price_list", "sku", "amount", "currency"], ["public-chf", "M-1", "-5", "CHF"]],
             (2, "amount"),
             "negative",
+            "negativ",
             id="negative-price",
         ),
         pytest.param(
@@ -505,18 +530,21 @@ def test_every_error_is_collected_not_just_the_first(base):
             [["code", "label_de", "type"], ["voltage", "Spannung", "float"]],
             (2, "type"),
             "'float' is not a type",
+            "«float» ist kein Typ",
             id="bad-attribute-type",
         ),
     ],
 )
-def test_error_classes(products, kind, rows, expected, text):
+def test_error_classes(products, kind, rows, expected, text, text_de):
     snapshot = _snapshot()
     # A valid row next to the bad one: it is not written either.
-    report = run(kind, rows)
-    assert not report.written
-    assert expected in where(report), report.errors
-    message = next(e.message for e in report.errors if (e.row, e.column) == expected)
-    assert text in message
+    for language, wanted in (("en", text), ("de", text_de)):
+        with translation.override(language):
+            report = run(kind, rows)
+        assert not report.written
+        assert expected in where(report), report.errors
+        message = next(e.message for e in report.errors if (e.row, e.column) == expected)
+        assert wanted in message, (language, message)
     assert _snapshot() == snapshot
 
 
@@ -546,7 +574,7 @@ def _snapshot() -> tuple[Any, ...]:
         pytest.param(b"sku,name_de\nA,B,C\n", "p.csv", "row 2 has 3 cells", id="ragged-row"),
     ],
 )
-def test_malformed_files_are_reported_clearly(base, data, name, text):
+def test_malformed_files_are_reported_clearly(base, english, data, name, text):
     with pytest.raises(FileProblem, match=text.replace("(", r"\(").replace(")", r"\)")):
         read_file(data, name)
     report = import_file(data, name)
@@ -749,7 +777,7 @@ def test_completeness_is_updated_for_imported_products(base):
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_imports_and_reports(base, tmp_path):
+def test_cli_imports_and_reports(base, english, tmp_path):
     source = tmp_path / "products.csv"
     source.write_bytes(csv_bytes([PRODUCT_HEADER, product_row("M-1"), product_row("M-2")]))
     out, err = io.StringIO(), io.StringIO()
@@ -761,7 +789,7 @@ def test_cli_imports_and_reports(base, tmp_path):
     assert "writing products" in err.getvalue()  # the tqdm bar
 
 
-def test_cli_errors_exit_non_zero_and_write_nothing(base, tmp_path):
+def test_cli_errors_exit_non_zero_and_write_nothing(base, english, tmp_path):
     source = tmp_path / "products.csv"
     source.write_bytes(
         csv_bytes([PRODUCT_HEADER, product_row("M-1"), product_row("M-2", attr_material="wood")])
@@ -777,7 +805,7 @@ def test_cli_errors_exit_non_zero_and_write_nothing(base, tmp_path):
         call_command("import_products", str(bad), stdout=io.StringIO(), stderr=io.StringIO())
 
 
-def test_cli_export_then_import_round_trips(products, tmp_path):
+def test_cli_export_then_import_round_trips(products, english, tmp_path):
     target = tmp_path / "prices.csv"
     call_command("export_products", str(target), "--kind", "prices", stdout=io.StringIO())
     assert target.read_text().splitlines() == [
@@ -849,8 +877,9 @@ def test_admin_preview_lists_errors_and_offers_no_confirm(
     data = csv_bytes([PRODUCT_HEADER, product_row("M-1", status="sold"), product_row("M-1")])
     preview = client.get(_upload(client, data, "products.csv")["Location"])
     html = preview.content.decode()
-    assert "&#x27;sold&#x27; is not a status" in html
-    assert "duplicate SKU" in html
+    # The admin runs in German (LANGUAGE_CODE): the messages are translated.
+    assert "«sold» ist kein Status" in html
+    assert "doppelte Artikelnummer «M-1»: sie kommt auch in Zeile 2 vor" in html
     assert "Jetzt importieren" not in html
     token = preview.context["token"]
     client.post(reverse("magpie_catalog_import_confirm", args=[token]))
@@ -861,7 +890,7 @@ def test_admin_rejects_malformed_upload(import_urlconf, base, client, product_ma
     client.force_login(product_manager)
     response = _upload(client, "sku\nMüller\n".encode("latin-1"), "products.csv")
     assert response.status_code == 200
-    assert "not UTF-8 encoded" in response.content.decode()
+    assert "nicht UTF-8-codiert" in response.content.decode()
     response = _upload(client, b"sku\n", "products.pdf")
     assert "Laden Sie eine .csv- oder .xlsx-Datei hoch." in response.content.decode()
 
@@ -915,7 +944,7 @@ def test_admin_requires_product_permissions_and_own_upload(
     assert not Product.objects.exists()
 
 
-def test_import_book_rejects_unknown_kind():
+def test_import_book_rejects_unknown_kind(english):
     with pytest.raises(ValueError, match="Unknown kind"):
         import_book({"orders": tablib.Dataset()})
 

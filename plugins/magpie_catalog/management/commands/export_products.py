@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import ngettext
 
 from magpie_catalog.exporting import export_path
 from magpie_catalog.importing import KINDS
@@ -29,4 +30,7 @@ class Command(BaseCommand):
         except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from None
         for kind, count in counts.items():
-            self.stdout.write(f"{kind}: {count} rows")
+            self.stdout.write(
+                ngettext("%(kind)s: %(count)d row", "%(kind)s: %(count)d rows", count)
+                % {"kind": kind, "count": count}
+            )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from magpie_catalog.importing import KINDS, FileProblem, Progress, import_book, read_path
 
@@ -23,7 +25,12 @@ class TqdmProgress(Progress):
         self.finish()
         disable = None if self.enabled is None else not self.enabled
         self.bar = tqdm(
-            total=total, desc=phase, unit="rows", file=self.stream, disable=disable, leave=True
+            total=total,
+            desc=phase,
+            unit=pgettext("catalog import", "rows"),
+            file=self.stream,
+            disable=disable,
+            leave=True,
         )
 
     def advance(self, count: int) -> None:
@@ -82,7 +89,16 @@ class Command(BaseCommand):
             self.stderr.write(f"{prefix}{problem}")
         if report.errors:
             raise CommandError(
-                f"{len(report.errors)} error(s) in {options['file']}; nothing was written."
+                ngettext(
+                    "%(count)d error in %(file)s; nothing was written.",
+                    "%(count)d errors in %(file)s; nothing was written.",
+                    len(report.errors),
+                )
+                % {"count": len(report.errors), "file": options["file"]}
             )
-        verb = "Dry run, nothing written" if report.dry_run else "Imported"
+        verb = (
+            _("Dry run, nothing written")
+            if report.dry_run
+            else pgettext("catalog import", "Imported")
+        )
         self.stdout.write(f"{verb}:\n{report.summary()}")
