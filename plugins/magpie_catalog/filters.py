@@ -11,10 +11,10 @@ It works on SQLite and PostgreSQL alike (JSON key lookups, ``json_each`` /
 attribute codes, unknown options, non-numeric ranges, huge page numbers and junk are
 ignored.
 
-The storefront asks :func:`get_product_filter_class` for the class to use, so the search
-plugin can replace this SQL engine with its own (same constructor, ``page()`` and
-``facets()``) by setting ``MAGPIE_CATALOG_PRODUCT_FILTER`` to its dotted path — no hook, no
-change here.
+The storefront asks :func:`get_product_filter_class` for the class to use: the search
+plugin replaces this SQL engine with its own (same constructor, ``page()`` and
+``facets()``) through the host's ``product_listing`` hook when it runs on OpenSearch;
+``MAGPIE_CATALOG_PRODUCT_FILTER`` (a dotted path) overrides both.
 
 URL parameters (all optional; several values of one parameter mean "any of them"):
 
@@ -95,15 +95,22 @@ FILTER_TYPES = {
     Attribute.Type.NUMBER,
 }
 SETTING = "MAGPIE_CATALOG_PRODUCT_FILTER"
-DEFAULT_CLASS = "magpie_catalog.filters.ProductFilter"
 
 
-def get_product_filter_class() -> type[ProductFilter]:
-    """The listing engine: ``settings.MAGPIE_CATALOG_PRODUCT_FILTER``, else :class:`ProductFilter`.
+def get_product_filter_class(request: Any = None) -> type[ProductFilter]:
+    """The listing engine: ``settings.MAGPIE_CATALOG_PRODUCT_FILTER`` when set, else the
+    answer of the host's ``product_listing`` hook for ``request`` (the search plugin's
+    engine on OpenSearch), else :class:`ProductFilter`."""
+    configured = getattr(settings, SETTING, None)
+    if configured:
+        return import_string(configured)
+    if request is not None:
+        from magpie.plugins import hook
 
-    The search plugin swaps in its own engine here (same API) when it is installed.
-    """
-    return import_string(getattr(settings, SETTING, DEFAULT_CLASS) or DEFAULT_CLASS)
+        found = hook("product_listing", request)(request=request)
+        if found is not None:
+            return found
+    return ProductFilter
 
 
 # -- SQL building blocks ---------------------------------------------------------------------

@@ -357,7 +357,7 @@ def category_context(page: CatalogPage, request: HttpRequest, category: Category
     company = visitor_company(request)
     currency = visitor_currency(company)
     lists = price_lists_for(company, currency)
-    engine = get_product_filter_class()(
+    engine = get_product_filter_class(request)(
         category,
         request.GET,
         price_lists=[price_list.pk for price_list in lists],

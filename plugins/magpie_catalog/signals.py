@@ -62,6 +62,10 @@ def catalog_changed(sender: type, instance: Any, **kwargs: Any) -> None:
             }
         emit("price.changed", payload)
     elif isinstance(instance, StockLevel):
+        numbers = (instance.on_hand, instance.reserved)
+        if not deleted and not all(isinstance(n, int) for n in numbers):
+            # saved with F() expressions: read the numbers the database now holds
+            instance.refresh_from_db(fields=["on_hand", "reserved"])
         emit(
             "stock.changed",
             {

@@ -128,6 +128,18 @@ def visitor_company(request: Any) -> Any:
 
 
 @hookspec(firstresult=True)
+def product_listing(request: Any) -> Any:
+    """Return the class that lists a catalog category's products for ``request``, or
+    ``None`` for the catalog's SQL engine (:class:`magpie_catalog.filters.ProductFilter`).
+
+    The class takes the same constructor arguments and offers the same ``page()``,
+    ``facets()``, ``sort`` and ``selections`` (the search plugin answers with its engine
+    when ``SEARCH_URL`` names OpenSearch or Elasticsearch). It must not raise on an
+    unreachable service: fall back instead.
+    """
+
+
+@hookspec(firstresult=True)
 def resolve_price(
     product: Any, variant: Any, quantity: int, company: Any, currency: str, at: Any
 ) -> Any:
@@ -158,4 +170,14 @@ def handle_event(event: Any) -> None:
     Delivered after the emitting transaction commits, once per plugin, by a background
     task. Raise to have the delivery retried with exponential back-off; the same
     ``event.id`` arrives again, so make handling idempotent.
+    """
+
+
+@hookspec
+def event_types() -> list[str] | None:
+    """Return the event types this plugin's ``handle_event`` wants (``"product.changed"``,
+    or a prefix such as ``"order.*"``), or ``None`` for every event.
+
+    Only plugins that want an event get a delivery row for it, so a plugin interested in
+    a few types costs nothing for the many others (an import emits thousands).
     """

@@ -50,7 +50,7 @@ def test_event_is_delivered_after_commit_once_per_plugin(django_capture_on_commi
         callback()
     assert recorder.received == [(event.id, "lead.captured", {"email": "anna@example.ch"})]
     deliveries = {d.plugin: d for d in Delivery.objects.filter(event=event)}
-    assert set(deliveries) == {"recorder", "failing"}
+    assert set(deliveries) == {"recorder", "failing"}  # not search: no catalog event
     assert deliveries["recorder"].status == Delivery.Status.DELIVERED
     assert deliveries["recorder"].attempts == 1
     # Delivering again does not call the plugin a second time.
@@ -179,3 +179,14 @@ def test_retry_needs_permission(client, django_user_model):
     assert response.status_code in (302, 403)
     if response.status_code == 302:
         assert "retry" not in response.url
+
+
+def test_plugins_get_only_the_event_types_they_want(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        lead = outbox.emit("lead.captured", {"email": "anna@example.ch"})
+        change = outbox.emit("product.changed", {"skus": []})
+    lead_plugins = set(Delivery.objects.filter(event=lead).values_list("plugin", flat=True))
+    change_plugins = set(Delivery.objects.filter(event=change).values_list("plugin", flat=True))
+    assert "search" not in lead_plugins  # the search plugin wants catalog events only
+    assert {"search", "recorder"} <= change_plugins
+    assert outbox.wants("recorder", "anything.at.all")  # no event_types: every event

@@ -1,8 +1,9 @@
 """Emit domain events and deliver them to plugins, at least once, after commit.
 
 ``emit()`` writes an :class:`Event` and one :class:`Delivery` per plugin implementing
-``handle_event`` (and enabled on the event's site) inside the caller's transaction, then
-asks for delivery when that transaction commits. If it rolls back, nothing was emitted.
+``handle_event`` (enabled on the event's site and wanting the type, see the ``event_types``
+hook) inside the caller's transaction, then asks for delivery when that transaction
+commits. If it rolls back, nothing was emitted.
 
 Delivery claims each row with a lease (an atomic ``UPDATE``), calls the plugin, and marks
 it delivered, or schedules a retry with exponential back-off. A worker killed mid-delivery
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -45,11 +47,33 @@ def emit(type: str, payload: dict[str, Any] | None = None, site: Any = None) -> 
     with transaction.atomic():
         event = Event.objects.create(type=type, payload=payload, site=site)
         disabled = disabled_plugins(site)
-        plugins = [impl.plugin_name for impl in get_host().implementations(EVENT_HOOK, disabled)]
+        plugins = [
+            impl.plugin_name
+            for impl in get_host().implementations(EVENT_HOOK, disabled)
+            if wants(impl.plugin_name, type)
+        ]
         Delivery.objects.bulk_create(Delivery(event=event, plugin=name) for name in plugins)
     if plugins:
         transaction.on_commit(lambda: enqueue_delivery(event.pk))
     return event
+
+
+@cache
+def _interests() -> dict[str, tuple[str, ...] | None]:
+    """Per plugin, the event types from its ``event_types`` hook (``None``: all)."""
+    interests: dict[str, tuple[str, ...] | None] = {}
+    for impl in get_host().implementations("event_types"):
+        types = impl.function()
+        interests[impl.plugin_name] = None if types is None else tuple(types)
+    return interests
+
+
+def wants(plugin: str, type: str) -> bool:
+    """True when ``plugin`` takes events of ``type`` (see the ``event_types`` hook)."""
+    types = _interests().get(plugin)
+    if types is None:
+        return True
+    return any(type == t or (t.endswith(".*") and type.startswith(t[:-1])) for t in types)
 
 
 def enqueue_delivery(event_id: Any, delay: timedelta | None = None) -> None:
