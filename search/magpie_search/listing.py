@@ -26,7 +26,7 @@ from typing import Any
 
 from django.db.models import Count, F, Max, Min, QuerySet, Value
 from django.db.models.functions import Substr
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from magpie_catalog.filters import (
     DEFAULT_SORT,
@@ -137,7 +137,12 @@ class SearchListing(ProductFilter):
         )
 
     def _category_facet(self, counts: dict[int, int]) -> Facet | None:
-        facet = Facet(code="category", label=_("Category"), type="category", param="category")
+        facet = Facet(
+            code="category",
+            label=pgettext_lazy("search page", "Category"),
+            type="category",
+            param="category",
+        )
         children = sorted(self.scope_children(), key=lambda c: str(c.name))
         facet.options = [
             FacetOption(c.slug, c.name, counts[c.pk]) for c in children if counts.get(c.pk)
@@ -147,7 +152,9 @@ class SearchListing(ProductFilter):
     def _price_facet(self, bounds: tuple[float | None, float | None]) -> Facet | None:
         if not self.price_lists or bounds[0] is None:
             return None
-        facet = Facet(code="price", label=_("Price"), type="number", param="price")
+        facet = Facet(
+            code="price", label=pgettext_lazy("search page", "Price"), type="number", param="price"
+        )
         facet.minimum, facet.maximum = bounds
         facet.selected_min, facet.selected_max = self.price_range or (None, None)
         return facet

@@ -52,8 +52,9 @@ def render_slot(slot: str, request: Any, context: dict[str, Any]) -> str | None:
     return search_box(request)
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def demo_data(stdout: Any) -> None:
+    """The search pages and synonyms, then the index (last: after the catalog's products)."""
     from magpie_search.demo import load_demo
 
     load_demo(stdout)

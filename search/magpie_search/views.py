@@ -14,7 +14,7 @@ from typing import Any
 from django.core.paginator import EmptyPage, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
@@ -28,10 +28,10 @@ CONTENT_PAGE_SIZE = 10
 SUGGESTIONS = 8
 SORT_LABELS = {
     "relevance": _("Best match"),
-    "name": _("Name"),
+    "name": pgettext_lazy("search page", "Name"),
     "price": _("Price, lowest first"),
     "price-desc": _("Price, highest first"),
-    "newest": _("Newest"),
+    "newest": pgettext_lazy("search page", "Newest"),
     "sku": _("Article number"),
 }
 
