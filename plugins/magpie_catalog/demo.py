@@ -1418,25 +1418,11 @@ class CatalogDemoLoader:
         if page_model._meta.db_table not in connection.introspection.table_names():
             self.log("  catalog page: skipped (CatalogPage is not migrated yet)")
             return
-        from wagtail.models import Locale
+        from magpie.content.demo import ensure_home_children
 
-        from magpie.content.demo import demo_key
-        from magpie.content.models import HomePage
-
-        key = demo_key(CATALOG_PAGE_KEY)
-        created = 0
-        for code, texts in CATALOG_PAGE.items():
-            locale = Locale.objects.filter(language_code=code).first()
-            home = HomePage.objects.filter(translation_key=demo_key("home"), locale=locale).first()
-            if locale is None or home is None:
-                self.log(f"  catalog page ({code}): skipped (no demo home page)")
-                continue
-            if page_model.objects.filter(translation_key=key, locale=locale).exists():
-                continue
-            page = page_model(translation_key=key, locale=locale, live=False, **texts)
-            home.add_child(instance=page)
-            page.save_revision().publish()
-            created += 1
+        created, skipped = ensure_home_children(page_model, CATALOG_PAGE_KEY, CATALOG_PAGE)
+        for code in skipped:
+            self.log(f"  catalog page ({code}): skipped (no demo home page)")
         self._count("catalog pages", created, len(CATALOG_PAGE))
 
 

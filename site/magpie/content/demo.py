@@ -46,6 +46,35 @@ def demo_key(name: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"magpie-demo:{name}")
 
 
+def ensure_home_children(
+    page_model: type, name: str, texts: dict[str, dict[str, Any]]
+) -> tuple[int, list[str]]:
+    """Publish a ``page_model`` page below the demo home page of each language in ``texts``
+    (``{"de": {"title": …, "slug": …}, …}``) unless it is there; plugins' demo pages use it.
+
+    Returns how many were created and the languages skipped for want of a demo home page.
+    """
+    from wagtail.models import Locale
+
+    from magpie.content.models import HomePage
+
+    key = demo_key(name)
+    created, skipped = 0, []
+    for code, fields in texts.items():
+        locale = Locale.objects.filter(language_code=code).first()
+        home = HomePage.objects.filter(translation_key=demo_key("home"), locale=locale).first()
+        if locale is None or home is None:
+            skipped.append(code)
+            continue
+        if page_model.objects.filter(translation_key=key, locale=locale).exists():
+            continue
+        page = page_model(translation_key=key, locale=locale, live=False, **fields)
+        home.add_child(instance=page)
+        page.save_revision().publish()
+        created += 1
+    return created, skipped
+
+
 @dataclass
 class DemoReport:
     """What a run created (and what it found in place)."""
