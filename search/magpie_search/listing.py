@@ -24,8 +24,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, QuerySet, Value
-from django.db.models.functions import Substr
+from django.db import connections
+from django.db.models import F, Max, Min, QuerySet, Value
 from django.utils.translation import pgettext_lazy
 
 from magpie_catalog.filters import (
@@ -163,6 +163,8 @@ class SearchListing(ProductFilter):
 class DatabaseSearch(SearchListing):
     """The listing and search engine in SQL (SQLite and PostgreSQL)."""
 
+    _match: Any = None
+
     def engine(self) -> Any:
         from magpie_search.engines.database import DatabaseEngine
 
@@ -174,7 +176,9 @@ class DatabaseSearch(SearchListing):
         else:
             qs = Product.objects.using(self.using).filter(status=Product.Status.ACTIVE)
         if self.query:
-            qs = qs.filter(pk__in=self.engine().matching_ids(self.query))
+            if self._match is None:
+                self._match = self.engine().match_filter(self.query)
+            qs = qs.filter(self._match)
         return qs
 
     def filtered(self, *, skip: str = "") -> QuerySet:
@@ -213,32 +217,50 @@ class DatabaseSearch(SearchListing):
         )
 
     def _extra_numbers(self) -> dict[str, Any]:
+        return {"categories": self._category_counts(), "price": self._price_bounds()}
+
+    def _category_counts(self) -> dict[int, int]:
+        """Matching products per child of the scope, one query.
+
+        The matches are computed first (a ``MATERIALIZED`` CTE on PostgreSQL), then joined to
+        their category links by product id: the planner cannot be tempted into scanning
+        every link of the catalog for a query that matches a few thousand products.
+        """
         children = self.scope_children()
-        counts: dict[int, int] = {}
-        if children:
-            through = Product.categories.through
-            depth_chars = children[0].depth * Category.steplen
-            by_path = {c.path: c.pk for c in children}
-            rows = (
-                through.objects.using(self.using)
-                .filter(product_id__in=self.filtered().values("pk"))
-                .filter(category__path__startswith=children[0].path[: -Category.steplen])
-                .annotate(scope=Substr("category__path", 1, depth_chars))
-                .filter(scope__in=list(by_path))
-                .values("scope")
-                .annotate(n=Count("product_id", distinct=True))
-            )
-            counts = {by_path[r["scope"]]: r["n"] for r in rows}
-        bounds: tuple[float | None, float | None] = (None, None)
-        if self.price_lists:
-            found = (
-                self.filtered(skip="price")
-                .annotate(search_price=list_price_subquery(self.price_lists))
-                .aggregate(low=Min("search_price"), high=Max("search_price"))
-            )
-            if found["low"] is not None:
-                bounds = (float(found["low"]), float(found["high"]))
-        return {"categories": counts, "price": bounds}
+        if not children:
+            return {}
+        connection = connections[self.using]
+        matches, params = self.filtered().values("pk").query.sql_with_params()
+        by_path = {c.path: c.pk for c in children}
+        length = children[0].depth * Category.steplen
+        materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+        links = Product.categories.through._meta.db_table
+        categories = Category._meta.db_table
+        sql = (
+            f"WITH matches (id) AS {materialized}({matches}) "
+            f"SELECT SUBSTR(c.path, 1, %s) AS scope, COUNT(DISTINCT l.product_id) "
+            f"FROM matches m JOIN {links} l ON l.product_id = m.id "
+            f"JOIN {categories} c ON c.id = l.category_id "
+            f"WHERE c.path LIKE %s AND c.depth >= %s GROUP BY scope"
+        )
+        prefix = children[0].path[: -Category.steplen] + "%"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, length, prefix, children[0].depth])
+            rows = cursor.fetchall()
+        return {by_path[scope]: n for scope, n in rows if scope in by_path}
+
+    def _price_bounds(self) -> tuple[float | None, float | None]:
+        """Lowest and highest unit price of the matches (ignoring the price selection)."""
+        if not self.price_lists:
+            return (None, None)
+        found = (
+            self.filtered(skip="price")
+            .annotate(search_price=list_price_subquery(self.price_lists))
+            .aggregate(low=Min("search_price"), high=Max("search_price"))
+        )
+        if found["low"] is None:
+            return (None, None)
+        return (float(found["low"]), float(found["high"]))
 
 
 class EngineSearch(SearchListing):

@@ -47,6 +47,8 @@ class Query:
     text: str = ""
     words: list[str] = field(default_factory=list)
     sku: str = ""
+    #: the words with their synonyms, filled by the engine that expands them
+    alternatives: list[list[str]] | None = field(default=None, compare=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.words)

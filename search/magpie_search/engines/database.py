@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, FloatField, Q, QuerySet
+from django.db.models import BooleanField, F, FloatField, Lookup, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from magpie_search.documents import document_text
@@ -22,11 +22,34 @@ from magpie_search.text import Query
 MIN_SKU_PREFIX = 3
 
 
+#: Up to this many matches are read once and handed to every query of a listing as an
+#: array; beyond it (a word in most products) the match stays a subquery.
+MAX_MATCH_IDS = 20_000
+
+
+class AnyOf(Lookup):
+    """``column = ANY(%s)`` with a list of ids (PostgreSQL): one parameter, planned with the
+    array's real size, unlike a subquery the planner has to guess."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
+
+
+def alternatives(query: Query) -> list[list[str]]:
+    """The query's words with their synonyms, expanded once per query."""
+    if query.alternatives is None:
+        query.alternatives = expand(query.words)
+    return query.alternatives
+
+
 def _tsquery(query: Query) -> str:
     """``(motor:* | antrieb:*) & 0:*``: every word, or a synonym, as a prefix."""
     return " & ".join(
-        "(" + " | ".join(f"{word}:*" for word in alternatives) + ")"
-        for alternatives in expand(query.words)
+        "(" + " | ".join(f"{word}:*" for word in words) + ")" for words in alternatives(query)
     )
 
 
@@ -61,9 +84,13 @@ class DatabaseEngine:
         ProductDocument.objects.all().delete()
 
     def finish_rebuild(self) -> None:
-        """Refresh the planner's statistics after a full rebuild (PostgreSQL)."""
+        """After a full rebuild (PostgreSQL): move the GIN index's pending entries into the
+        index (searches would scan them until autovacuum runs) and refresh statistics."""
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT gin_clean_pending_list('magpie_search_vector_gin'::regclass)"
+                )
                 cursor.execute(f"ANALYZE {ProductDocument._meta.db_table}")
 
     def count(self) -> int:
@@ -84,9 +111,9 @@ class DatabaseEngine:
             )
         else:
             text = Q()
-            for alternatives in expand(query.words):
+            for words in alternatives(query):
                 any_of = Q()
-                for word in alternatives:
+                for word in words:
                     any_of |= Q(text__contains=f" {word}")
                 text &= any_of
         if len(query.sku) >= MIN_SKU_PREFIX:
@@ -96,6 +123,21 @@ class DatabaseEngine:
     def matching_ids(self, query: Query) -> QuerySet:
         """The product ids matching ``query`` (a subquery, evaluated by the caller's query)."""
         return self.matches(query).values("product_id")
+
+    def match_filter(self, query: Query) -> Any:
+        """A filter on ``Product`` for the matches of ``query``.
+
+        On PostgreSQL the matching ids are read once (when fewer than
+        :data:`MAX_MATCH_IDS`) so the listing's count, page and every facet aggregate reuse
+        them instead of repeating the full-text match; elsewhere a subquery.
+        """
+        if connection.vendor == "postgresql":
+            ids = list(
+                self.matching_ids(query).values_list("product_id", flat=True)[: MAX_MATCH_IDS + 1]
+            )
+            if len(ids) <= MAX_MATCH_IDS:
+                return AnyOf(F("pk"), ids)
+        return Q(pk__in=self.matching_ids(query))
 
     def rank(self, query: Query) -> Any:
         """An expression of a document's relevance (PostgreSQL ``ts_rank``; else 0)."""

@@ -156,6 +156,7 @@ class ElasticEngine:
         self.backend = backend
         self.client = backend.es
         self.alias = f"{backend.index_prefix}products"
+        self._ready = False  # the alias is known to exist
         self.name = (
             "elasticsearch" if "elasticsearch" in type(self.client).__module__ else "opensearch"
         )
@@ -187,6 +188,7 @@ class ElasticEngine:
         try:
             return method(**kwargs)
         except self.errors as exc:
+            self._ready = False
             raise EngineUnavailable(f"{self.name}: {exc}") from exc
 
     def is_available(self) -> bool:
@@ -208,13 +210,17 @@ class ElasticEngine:
         return name
 
     def ensure_index(self) -> None:
-        """Create the index and point the alias at it, unless it exists."""
+        """Create the index and point the alias at it, unless it exists (asked once per
+        engine; a failed request asks again)."""
+        if self._ready:
+            return
         if not self._index_exists():
             name = self.create_index()
             self._call(
                 self.client.indices.update_aliases,
                 body={"actions": [{"add": {"index": name, "alias": self.alias}}]},
             )
+        self._ready = True
 
     def swap_alias(self, new_index: str) -> None:
         """Point the alias at ``new_index`` and drop the indexes it pointed at."""
