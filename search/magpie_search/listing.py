@@ -42,6 +42,7 @@ from magpie_catalog.filters import (
 )
 from magpie_catalog.models import Brand, Category, Product
 from magpie_search.engines import EngineUnavailable
+from magpie_search.facets import Candidate, facet_numbers, passes, price_bounds, scope_counts
 from magpie_search.text import Query, parse_query
 
 logger = logging.getLogger(__name__)
@@ -161,9 +162,16 @@ class SearchListing(ProductFilter):
 
 
 class DatabaseSearch(SearchListing):
-    """The listing and search engine in SQL (SQLite and PostgreSQL)."""
+    """The listing and search engine in SQL (SQLite and PostgreSQL).
+
+    With a query whose matches were read as ids (PostgreSQL, up to
+    :data:`~magpie_search.engines.database.MAX_MATCH_IDS`), the candidates are read once
+    and every count and facet is computed in Python (:mod:`magpie_search.facets`); otherwise
+    each is one SQL aggregate, cached like the catalog's.
+    """
 
     _match: Any = None
+    _rows: list[Candidate] | None = None
 
     def engine(self) -> Any:
         from magpie_search.engines.database import DatabaseEngine
@@ -180,6 +188,60 @@ class DatabaseSearch(SearchListing):
                 self._match = self.engine().match_filter(self.query)
             qs = qs.filter(self._match)
         return qs
+
+    def candidates(self) -> list[Candidate] | None:
+        """The products in scope that match the query, before any facet selection, or
+        ``None`` when they are too many (or there is no query) to count in Python."""
+        from magpie_search.engines.database import AnyOf
+
+        if not self.query:
+            return None
+        qs = self.base_queryset()
+        if not isinstance(self._match, AnyOf):
+            return None
+        if self._rows is None:
+            from magpie_catalog.models import StockLevel
+
+            fields = ["pk", "brand__slug", "brand__name", "attributes"]
+            if self.price_lists:
+                qs = qs.annotate(unit=list_price_subquery(self.price_lists))
+                fields.append("unit")
+            found = list(qs.order_by().values_list(*fields))
+            # stock by index lookups on the candidates (an EXISTS per row makes the planner
+            # hash every stock row of the catalog)
+            stocked = set(
+                StockLevel.objects.using(self.using)
+                .filter(AnyOf(F("product_id"), [row[0] for row in found]))
+                .filter(on_hand__gt=F("reserved"))
+                .values_list("product_id", flat=True)
+            )
+            self._rows = [
+                Candidate(
+                    id=row[0],
+                    brand_slug=row[1],
+                    brand_name=row[2],
+                    attributes=row[3] if isinstance(row[3], dict) else {},
+                    in_stock=row[0] in stocked,
+                    unit_price=float(row[4]) if len(row) > 4 and row[4] is not None else None,
+                )
+                for row in found
+            ]
+        return self._rows
+
+    def cached(self, kind: str, compute: Any) -> Any:
+        rows = self.candidates()
+        if rows is None:
+            return super().cached(kind, compute)
+        self._parse()
+        if kind == "count":
+            return sum(1 for row in rows if passes(row, self))
+        if kind.startswith("priced-"):  # the price sort's seam: products with a price
+            return sum(1 for row in rows if row.unit_price is not None and passes(row, self))
+        return compute()
+
+    def _facet_numbers(self) -> dict[str, Any]:
+        rows = self.candidates()
+        return super()._facet_numbers() if rows is None else facet_numbers(rows, self)
 
     def filtered(self, *, skip: str = "") -> QuerySet:
         qs = super().filtered(skip=skip)
@@ -229,10 +291,21 @@ class DatabaseSearch(SearchListing):
         children = self.scope_children()
         if not children:
             return {}
-        connection = connections[self.using]
-        matches, params = self.filtered().values("pk").query.sql_with_params()
         by_path = {c.path: c.pk for c in children}
         length = children[0].depth * Category.steplen
+        rows = self.candidates()
+        if rows is not None:
+            from magpie_search.engines.database import AnyOf
+
+            ids = [row.id for row in rows if passes(row, self)]
+            links = (
+                Product.categories.through.objects.using(self.using)
+                .filter(AnyOf(F("product_id"), ids))
+                .values_list("product_id", "category__path")
+            )
+            return scope_counts(list(links), length, by_path)
+        connection = connections[self.using]
+        matches, params = self.filtered().values("pk").query.sql_with_params()
         materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
         links = Product.categories.through._meta.db_table
         categories = Category._meta.db_table
@@ -253,6 +326,9 @@ class DatabaseSearch(SearchListing):
         """Lowest and highest unit price of the matches (ignoring the price selection)."""
         if not self.price_lists:
             return (None, None)
+        rows = self.candidates()
+        if rows is not None:
+            return price_bounds(rows, self)
         found = (
             self.filtered(skip="price")
             .annotate(search_price=list_price_subquery(self.price_lists))

@@ -192,3 +192,44 @@ def test_searches_are_logged(client, indexed):
     assert ("motoren", 4) in logged  # three products (their category) and the article
     assert ("zahnrad", 0) in logged
     assert SearchQuery.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "motor"},
+        {"q": "motor", "brand": "acme"},
+        {"q": "motor", "in_stock": "1", "price.max": "100"},
+        {"q": "motor", "category": "motoren", "f.material": "steel", "f.atex": "1"},
+        {"q": "motor", "category": "antriebe", "f.power.min": "1", "sort": "price"},
+        {"q": "stahl", "category": "antriebe", "f.colors": ["red", "grey"], "sort": "price-desc"},
+    ],
+)
+def test_facets_counted_in_python_equal_the_sql_aggregates(indexed, params, monkeypatch):
+    """On PostgreSQL a search counts its facets over the candidates in Python; forcing the
+    SQL aggregates (no id list) must give the same page, count and facets."""
+    from django.http import QueryDict
+    from django.utils.http import urlencode
+
+    from magpie_search.engines import database
+    from magpie_search.listing import DatabaseSearch, category_from_params
+
+    query = QueryDict(urlencode(params, doseq=True))
+
+    def run() -> tuple[Any, ...]:
+        listing = DatabaseSearch(
+            category_from_params(query), query, price_lists=[indexed.price_list.pk]
+        )
+        page = listing.page(1)
+        facets = [
+            (f.code, [(o.value, o.count, o.selected) for o in f.options], f.minimum, f.maximum)
+            for f in listing.facets()
+        ]
+        return [p.sku for p in page.products], page.count, facets, listing.candidates() is None
+
+    *python, python_sql = run()
+    monkeypatch.setattr(database, "MAX_MATCH_IDS", 0)
+    *sql, sql_sql = run()
+    assert not python_sql and sql_sql  # the two paths really ran
+    assert python == sql
