@@ -26,11 +26,13 @@ def record_search(
         query=text.casefold(), filters=filters, results=results, language=language
     )
     try:
-        journey = importlib.import_module("magpie.journey")
+        record = getattr(importlib.import_module("magpie.journey.recording"), "record", None)
     except ImportError:
+        record = None
+    if record is None:
         return
     try:
-        journey.record(
+        record(
             request=request,
             type="search",
             data={"query": text, "filters": filters, "results": results},

@@ -63,3 +63,106 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Contact(models.Model):
+    """A person the business knows by email, on one site: a lead, a buyer, a subscriber.
+
+    The email is stored lower-case and unique per site. Scores and the lifecycle stage are
+    written by the leads plugin; the journey links touchpoints to the contact.
+    """
+
+    class Stage(models.TextChoices):
+        SUBSCRIBER = "subscriber", _("Subscriber")
+        LEAD = "lead", _("Lead")
+        MQL = "mql", _("Marketing qualified lead")
+        SQL = "sql", _("Sales qualified lead")
+        OPPORTUNITY = "opportunity", _("Opportunity")
+        CUSTOMER = "customer", _("Customer")
+
+    site = models.ForeignKey(
+        "wagtailcore.Site",
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("site"),
+    )
+    email = models.EmailField(_("email"), max_length=254)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    locale = models.CharField(_("language"), max_length=10, blank=True)
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        verbose_name=_("company"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contacts",
+        verbose_name=_("owner"),
+    )
+    stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=Stage.choices, default=Stage.SUBSCRIBER
+    )
+    engagement_score = models.IntegerField(_("engagement score"), default=0)
+    fit_score = models.IntegerField(_("fit score"), default=0)
+    source = models.CharField(
+        _("source"), max_length=30, blank=True, help_text=_("The channel of the first touchpoint.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "email"], name="people_contact_email_per_site")
+        ]
+        indexes = [
+            models.Index(fields=["site", "stage"], name="people_contact_stage"),
+            models.Index(fields=["company"], name="people_contact_company"),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{name} <{self.email}>" if name else self.email
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ConsentRecord(models.Model):
+    """A consent a contact gave or withdrew: when, where, and the exact wording shown."""
+
+    class Purpose(models.TextChoices):
+        MARKETING = "marketing", _("Marketing emails")
+        TRACKING = "tracking", _("Tracking (visitor cookie)")
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="consents", verbose_name=_("contact")
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    granted = models.BooleanField(_("granted"))
+    wording = models.TextField(_("wording agreed to"))
+    source = models.CharField(
+        _("source"), max_length=200, help_text=_("Where it was given, e.g. the form's page URL.")
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["contact", "purpose", "-recorded_at"])]
+
+    def __str__(self) -> str:
+        verb = _("granted") if self.granted else _("withdrew")
+        return f"{self.contact}: {self.purpose} {verb}"

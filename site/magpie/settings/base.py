@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "magpie.events",
     "magpie.pagecache",
     "magpie.people",
+    "magpie.journey",
     "magpie.content",
     *PLUGIN_HOST.django_apps(),
     "wagtail.contrib.forms",

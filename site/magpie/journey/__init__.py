@@ -1,0 +1,1 @@
+"""The customer journey: visitors, touchpoints, campaigns (see :mod:`magpie.journey.models`)."""
