@@ -118,6 +118,25 @@ def sitemaps(request: Any) -> dict[str, Any] | None:
     """
 
 
+@hookspec
+def touchpoint_types() -> list[str]:
+    """Return the touchpoint types this plugin records (``"form_submission"``,
+    ``"cart_add"``, …) beside the host's own; :func:`magpie.journey.recording.record` refuses
+    a type nobody declared."""
+
+
+@hookspec
+def export_personal_data(contact: Any) -> dict[str, Any] | None:
+    """Return what this plugin stores about ``contact`` as JSON-ready data (keyed by the
+    plugin's name in the export), or ``None``. Called for a privacy export; called safely."""
+
+
+@hookspec
+def erase_personal_data(contact: Any) -> None:
+    """Delete or anonymise what this plugin stores about ``contact``, in the erasing
+    transaction (raise to abort the erasure: nothing is erased then)."""
+
+
 @hookspec(firstresult=True)
 def visitor_company(request: Any) -> Any:
     """Return the :class:`magpie.people.models.Company` the visitor of ``request`` buys

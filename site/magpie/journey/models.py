@@ -13,6 +13,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 
 class Channel(models.TextChoices):
@@ -147,3 +148,25 @@ class Touchpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+@register_setting(icon="view")
+class JourneySettings(BaseSiteSetting):
+    """Per site: whether tracking needs consent, and how long anonymous data is kept."""
+
+    class ConsentMode(models.TextChoices):
+        OPT_IN = "opt_in", _("Ask first (opt-in; required in Switzerland and the EU)")
+        NOTICE = "notice", _("Track, show a notice (opt-out)")
+        OFF = "off", _("Do not track visitors")
+
+    consent_mode = models.CharField(
+        _("visitor tracking"), max_length=10, choices=ConsentMode.choices, default="opt_in"
+    )
+    anonymous_retention_days = models.PositiveIntegerField(
+        _("keep anonymous visitors for (days)"),
+        default=395,
+        help_text=_("Visitors never linked to a contact are deleted with their touchpoints."),
+    )
+
+    class Meta:
+        verbose_name = _("customer journey")
