@@ -17,6 +17,7 @@ urlpatterns = [
     path("sitemap-<slug:section>.xml", sitemap_section, name="sitemap_section"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("journey/", include("magpie.journey.urls")),
     *plugin_url_patterns(),
 ]
 
