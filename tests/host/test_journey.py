@@ -1,0 +1,546 @@
+"""The customer journey: consent-gated page views, channels, campaigns, record()/identify(),
+the JS endpoint, domain events and the Campaigns admin (German)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from wagtail.models import Site
+
+from magpie.events.models import Event
+from magpie.hookspecs import hookimpl
+from magpie.journey import recording
+from magpie.journey.channels import classify
+from magpie.journey.consent import CONSENT_COOKIE, VISITOR_COOKIE
+from magpie.journey.models import Campaign, Channel, JourneySettings, Touchpoint, Visitor
+from magpie.journey.recording import identify, record
+from magpie.people.models import Contact
+from magpie.plugins import get_host
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
+
+
+@pytest.fixture
+def site(magpie_site: Any) -> Site:
+    return magpie_site
+
+
+@pytest.fixture
+def home_url(site: Site) -> str:
+    return site.root_page.url
+
+
+def set_mode(site: Site, mode: str) -> None:
+    JourneySettings.objects.update_or_create(site=site, defaults={"consent_mode": mode})
+
+
+def visit(client: Any, url: str, **headers: str) -> Any:
+    headers.setdefault("User-Agent", BROWSER)
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.status_code
+    return response
+
+
+def page_views() -> list[Touchpoint]:
+    return list(Touchpoint.objects.filter(type="page_view").order_by("pk"))
+
+
+# --- consent gating ------------------------------------------------------------------------
+
+
+def test_opt_in_is_the_default_no_cookie_no_touchpoint(client, site, home_url):
+    response = visit(client, home_url)
+    assert VISITOR_COOKIE not in response.cookies
+    assert not Touchpoint.objects.exists() and not Visitor.objects.exists()
+    assert not JourneySettings.objects.exists()  # the default, nothing written on a GET
+
+
+def test_after_consent_the_cookie_is_set_once_and_page_views_recorded(client, site, home_url):
+    client.cookies[CONSENT_COOKIE] = "all"
+    first = visit(client, home_url)
+    cookie = first.cookies[VISITOR_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["secure"]
+    assert int(cookie["max-age"]) == 365 * 24 * 3600
+    second = visit(client, home_url)
+    assert VISITOR_COOKIE not in second.cookies
+    views = page_views()
+    assert len(views) == 2 and Visitor.objects.count() == 1
+    assert {str(v.visitor_id) for v in views} == {cookie.value}
+    assert views[0].path == home_url and views[0].channel == Channel.DIRECT
+    assert views[0].object_id == str(site.root_page_id)
+    assert views[0].site_id == site.pk
+
+
+def test_secure_requests_get_a_secure_cookie(client, site, home_url):
+    client.cookies[CONSENT_COOKIE] = "all"
+    response = client.get(home_url, secure=True, headers={"User-Agent": BROWSER})
+    assert response.cookies[VISITOR_COOKIE]["secure"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "cookie", "headers", "tracked"),
+    [
+        ("opt_in", None, {}, False),
+        ("opt_in", "all", {}, True),
+        ("opt_in", "necessary", {}, False),
+        ("opt_in", "all", {"Sec-GPC": "1"}, False),
+        ("notice", None, {}, True),
+        ("notice", "necessary", {}, False),
+        ("notice", None, {"Sec-GPC": "1"}, False),
+        ("off", "all", {}, False),
+        ("off", None, {}, False),
+    ],
+)
+def test_consent_modes(client, site, home_url, mode, cookie, headers, tracked):
+    set_mode(site, mode)
+    if cookie:
+        client.cookies[CONSENT_COOKIE] = cookie
+    response = visit(client, home_url, **headers)
+    assert (VISITOR_COOKIE in response.cookies) is tracked
+    assert Touchpoint.objects.exists() is tracked
+    assert Visitor.objects.exists() is tracked
+
+
+def test_no_query_for_visitors_without_consent(client, site, home_url, settings):
+    settings.MAGPIE_PAGE_CACHE_SECONDS = 0
+    visit(client, home_url)  # warm the caches
+    with CaptureQueriesContext(connection) as with_journey:
+        visit(client, home_url)
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "journey" not in m]
+    visit(client, home_url)
+    with CaptureQueriesContext(connection) as without:
+        visit(client, home_url)
+    assert len(with_journey) == len(without)
+
+
+def test_a_tracked_warm_page_view_is_one_insert(client, site, home_url, settings):
+    settings.MAGPIE_PAGE_CACHE_SECONDS = 0
+    client.cookies[CONSENT_COOKIE] = "all"
+    visit(client, home_url)
+    with CaptureQueriesContext(connection) as queries:
+        visit(client, home_url)
+    tables = ("magpie_journey_touchpoint", "magpie_journey_visitor", "magpie_journey_campaign")
+    journey = [q["sql"] for q in queries if any(table in q["sql"] for table in tables)]
+    assert len(journey) == 1 and journey[0].startswith("INSERT")
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "facebookexternalhit/1.1",
+        "Mozilla/5.0 HeadlessChrome/120.0",
+        "Slurp",
+    ],
+)
+def test_bots_are_not_recorded(client, site, home_url, agent):
+    set_mode(site, "notice")
+    client.get(home_url, headers={"User-Agent": agent})
+    assert not Touchpoint.objects.exists() and not Visitor.objects.exists()
+
+
+def test_admin_prefetch_and_non_html_are_not_recorded(admin_client, client, site, home_url):
+    set_mode(site, "notice")
+    admin_client.get("/admin/", headers={"User-Agent": BROWSER})
+    client.get(home_url, headers={"User-Agent": BROWSER, "Sec-Purpose": "prefetch"})
+    client.get(home_url, headers={"User-Agent": BROWSER, "Purpose": "prefetch"})
+    client.get("/robots.txt", headers={"User-Agent": BROWSER})
+    client.post(home_url, headers={"User-Agent": BROWSER})
+    client.get("/de/nowhere/", headers={"User-Agent": BROWSER})
+    assert not Touchpoint.objects.exists()
+
+
+def test_cache_hits_are_recorded(client, site, home_url, settings):
+    settings.MAGPIE_PAGE_CACHE_SECONDS = 300
+    client.cookies[CONSENT_COOKIE] = "all"
+    first = visit(client, home_url)
+    second = visit(client, home_url)
+    assert second["X-Magpie-Cache"] == "hit"
+    assert len(page_views()) == 2
+    # A new visitor served from the cache still gets a cookie.
+    other = type(client)()
+    other.cookies[CONSENT_COOKIE] = "all"
+    third = visit(other, home_url)
+    assert third["X-Magpie-Cache"] == "hit"
+    assert third.cookies[VISITOR_COOKIE].value != first.cookies[VISITOR_COOKIE].value
+    assert len(page_views()) == 3 and Visitor.objects.count() == 2
+
+
+def test_a_forged_visitor_cookie_gets_a_new_visitor(client, site, home_url):
+    client.cookies[CONSENT_COOKIE] = "all"
+    client.cookies[VISITOR_COOKIE] = "00000000-0000-0000-0000-000000000000"
+    response = visit(client, home_url)
+    visitor = Visitor.objects.get()
+    assert response.cookies[VISITOR_COOKIE].value == str(visitor.pk)
+    assert page_views()[0].visitor_id == visitor.pk
+
+
+def test_a_broken_recorder_never_breaks_the_page(client, site, home_url, monkeypatch):
+    client.cookies[CONSENT_COOKIE] = "all"
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("magpie.journey.middleware.record", boom)
+    assert visit(client, home_url).status_code == 200
+
+
+# --- channels ------------------------------------------------------------------------------
+
+CHANNELS = [
+    # (utm_source, utm_medium, referrer, click ids, channel)
+    ("", "", "", (), Channel.DIRECT),
+    ("google", "cpc", "https://www.google.com/", (), Channel.PAID),
+    ("", "", "https://www.google.ch/", ("gclid",), Channel.PAID),
+    ("", "", "", ("msclkid",), Channel.PAID),
+    ("", "", "", ("fbclid",), Channel.PAID),
+    ("linkedin", "paid_social", "", (), Channel.PAID),
+    ("adnet", "display", "", (), Channel.PAID),
+    ("newsletter", "email", "", (), Channel.EMAIL),
+    ("mailchimp", "Newsletter", "", (), Channel.EMAIL),
+    ("", "e-mail", "", (), Channel.EMAIL),
+    ("", "social", "", (), Channel.SOCIAL),
+    ("linkedin", "", "", (), Channel.SOCIAL),
+    ("", "", "https://www.linkedin.com/feed/", (), Channel.SOCIAL),
+    ("", "", "https://www.xing.com/", (), Channel.SOCIAL),
+    ("", "", "https://t.co/abc", (), Channel.SOCIAL),
+    ("", "", "https://x.com/someone", (), Channel.SOCIAL),
+    ("", "", "https://m.facebook.com/", (), Channel.SOCIAL),
+    ("", "", "https://www.youtube.com/watch?v=1", (), Channel.SOCIAL),
+    ("", "", "https://www.google.ch/", (), Channel.ORGANIC_SEARCH),
+    ("", "", "https://www.google.co.uk/search?q=motor", (), Channel.ORGANIC_SEARCH),
+    ("", "", "https://www.bing.com/", (), Channel.ORGANIC_SEARCH),
+    ("", "", "https://duckduckgo.com/", (), Channel.ORGANIC_SEARCH),
+    ("", "", "https://www.ecosia.org/", (), Channel.ORGANIC_SEARCH),
+    ("", "", "https://search.yahoo.com/", (), Channel.ORGANIC_SEARCH),
+    ("", "", "https://www.qwant.com/", (), Channel.ORGANIC_SEARCH),
+    ("", "", "https://www.startpage.com/", (), Channel.ORGANIC_SEARCH),
+    ("", "", "https://www.alpenwerk.ch/de/", (), Channel.INTERNAL),
+    ("", "", "https://partner.example.org/links", (), Channel.REFERRAL),
+    ("", "", "https://fox.com/", (), Channel.REFERRAL),
+    ("partner", "referral", "", (), Channel.REFERRAL),
+    ("", "", "not a url", (), Channel.DIRECT),
+]
+
+
+@pytest.mark.parametrize(("source", "medium", "referrer", "clicks", "expected"), CHANNELS)
+def test_classify(source, medium, referrer, clicks, expected):
+    assert classify(source, medium, referrer, "www.alpenwerk.ch", clicks) == expected
+
+
+def test_page_view_utm_referrer_and_campaign(client, site, home_url):
+    campaign = Campaign.objects.create(site=site, name="Messe", utm_campaign="messe-2026")
+    client.cookies[CONSENT_COOKIE] = "all"
+    visit(
+        client,
+        home_url + "?utm_source=linkedin&utm_medium=paid_social&utm_campaign=messe-2026",
+        Referer="https://www.linkedin.com/",
+    )
+    visit(client, home_url, Referer="https://www.google.ch/")
+    tagged, organic = page_views()
+    assert tagged.campaign_id == campaign.pk and tagged.channel == Channel.PAID
+    assert (tagged.utm_source, tagged.utm_medium) == ("linkedin", "paid_social")
+    assert tagged.referrer == "https://www.linkedin.com/"
+    assert organic.campaign_id is None and organic.channel == Channel.ORGANIC_SEARCH
+
+
+def test_campaign_lookup_is_cached_and_follows_changes(rf, site):
+    campaign = Campaign.objects.create(site=site, name="Messe", utm_campaign="messe")
+    assert recording.campaign_id(site.pk, "messe") == campaign.pk
+    with CaptureQueriesContext(connection) as queries:
+        assert recording.campaign_id(site.pk, "MESSE") == campaign.pk
+    assert not queries.captured_queries
+    campaign.utm_campaign = "messe-neu"
+    campaign.save()
+    assert recording.campaign_id(site.pk, "messe") is None
+    assert recording.campaign_id(site.pk, "messe-neu") == campaign.pk
+
+
+def test_forged_utm_values_are_plain_text_cut_and_never_render_unescaped(
+    client, admin_client, site, home_url
+):
+    client.cookies[CONSENT_COOKIE] = "all"
+    markup = "<script>alert(1)</script>"
+    visit(client, home_url, Referer="https://evil.example/" + markup)
+    response = client.get(
+        home_url,
+        {"utm_source": markup, "utm_campaign": "x\x00\x1b" + "y" * 300, "utm_term": markup},
+        headers={"User-Agent": BROWSER},
+    )
+    assert markup not in response.content.decode()
+    tp = page_views()[-1]
+    assert tp.utm_source == markup  # kept as text; escaping is the templates' job
+    assert tp.utm_campaign == "x" + "y" * 99
+    campaign = Campaign.objects.create(
+        site=site,
+        name=markup,
+        utm_campaign="c",
+        utm_source=markup,
+        landing_url="https://www.alpenwerk.ch/de/?a=1",
+    )
+    listing = admin_client.get(reverse("magpie_campaigns:index")).content.decode()
+    edit = admin_client.get(reverse("magpie_campaigns:edit", args=[campaign.pk])).content.decode()
+    assert markup not in listing and markup not in edit
+    assert "&lt;script&gt;" in listing
+
+
+# --- record() ------------------------------------------------------------------------------
+
+
+def test_record_without_a_request(site):
+    tp = record("order_placed", site=site, value="123.456", currency="chf", data={"n": 1})
+    assert tp.value == Decimal("123.46") and tp.currency == "CHF" and tp.data == {"n": 1}
+    assert tp.visitor_id is None and tp.channel == ""
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"type": "teleport"}, "Unknown touchpoint type 'teleport'"),
+        ({"type": "download", "data": {"x": "y" * 5000}}, "at most 4096"),
+        ({"type": "download", "data": {"x": object()}}, "JSON-serialisable"),
+        ({"type": "download", "data": {"x": float("nan")}}, "JSON-serialisable"),
+        ({"type": "download", "data": ["a"]}, "JSON object"),
+        ({"type": "order_placed", "value": "viel"}, "not a number"),
+    ],
+)
+def test_record_refuses_bad_input(site, kwargs, message):
+    kind = kwargs.pop("type")
+    with pytest.raises(ValueError, match=message):
+        record(kind, site=site, **kwargs)
+    assert not Touchpoint.objects.exists()
+
+
+def test_record_needs_consent_unless_a_contact_is_known(rf, site):
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    request = rf.get("/de/", headers={"User-Agent": BROWSER})
+    request.COOKIES[VISITOR_COOKIE] = str(Visitor.objects.create(site=site).pk)
+    assert record("search", request=request, data={"q": "motor"}) is None
+    tp = record("form_submission", request=request, contact=contact)
+    assert tp.contact == contact and tp.visitor_id is None
+    assert not Touchpoint.objects.filter(type="search").exists()
+
+
+class _Probe:
+    @hookimpl
+    def touchpoint_types(self):
+        return ["webinar_attended"]
+
+
+@pytest.fixture
+def probe_plugin():
+    pm = get_host().pm
+    pm.register(_Probe(), name="journey_probe")
+    recording.known_types.cache_clear()
+    yield
+    pm.unregister(name="journey_probe")
+    recording.known_types.cache_clear()
+
+
+def test_a_plugin_declared_type_is_accepted(site, probe_plugin):
+    assert record("webinar_attended", site=site).type == "webinar_attended"
+
+
+def test_a_domain_event_for_form_submissions_not_for_page_views(site):
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    record("page_view", site=site, path="/de/")
+    assert not Event.objects.filter(type="touchpoint.recorded").exists()
+    tp = record("form_submission", site=site, contact=contact)
+    event = Event.objects.get(type="touchpoint.recorded")
+    assert event.site_id == site.pk
+    assert event.payload["touchpoint"] == tp.pk and event.payload["contact"] == contact.pk
+    assert event.payload["type"] == "form_submission"
+    assert "email" not in json.dumps(event.payload)
+
+
+# --- identity stitching --------------------------------------------------------------------
+
+
+def test_identify_moves_anonymous_touchpoints_onto_the_contact(client, site, home_url):
+    client.cookies[CONSENT_COOKIE] = "all"
+    visit(client, home_url, Referer="https://www.bing.com/")
+    visit(client, home_url)
+    visitor = Visitor.objects.get()
+    other = Visitor.objects.create(site=site)
+    record("page_view", site=site, visitor=other)
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    request = RequestFactory().get(home_url)
+    request.COOKIES.update(client.cookies and {k: v.value for k, v in client.cookies.items()})
+    assert identify(request, contact) == 2
+    visitor.refresh_from_db()
+    contact.refresh_from_db()
+    assert visitor.contact == contact
+    assert Touchpoint.objects.filter(contact=contact).count() == 2
+    assert Touchpoint.objects.filter(visitor=other, contact__isnull=True).count() == 1
+    assert contact.source == Channel.ORGANIC_SEARCH
+
+
+def test_a_form_submission_with_visitor_and_contact_stitches(rf, site):
+    visitor = Visitor.objects.create(site=site)
+    record("page_view", site=site, visitor=visitor)
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    record("form_submission", site=site, visitor=visitor, contact=contact)
+    assert Touchpoint.objects.filter(contact=contact).count() == 2
+
+
+def test_identify_without_consent_links_nothing(rf, site):
+    visitor = Visitor.objects.create(site=site)
+    record("page_view", site=site, visitor=visitor)
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    request = rf.get("/de/")
+    request.COOKIES[VISITOR_COOKIE] = str(visitor.pk)
+    assert identify(request, contact) == 0
+    assert not Touchpoint.objects.filter(contact=contact).exists()
+
+
+def test_login_joins_the_visitor_to_the_contact(client, site, home_url):
+    client.cookies[CONSENT_COOKIE] = "all"
+    visit(client, home_url)
+    user = get_user_model().objects.create_user(
+        "anna", email="Anna@Alpenwerk.ch", password="geheim-123", is_staff=True
+    )
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    response = client.post(
+        reverse("wagtailadmin_login"),
+        {"username": "anna", "password": "geheim-123"},
+        headers={"User-Agent": BROWSER},
+    )
+    assert response.status_code == 302
+    assert user.is_authenticated
+    assert Visitor.objects.get().contact == contact
+    assert Touchpoint.objects.filter(contact=contact, type="page_view").count() == 1
+
+
+# --- the JS endpoint -----------------------------------------------------------------------
+
+
+def post_event(client: Any, body: Any, origin: str = "http://testserver", **headers: str) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers.setdefault("User-Agent", BROWSER)
+    if origin:
+        headers["Origin"] = origin
+    return client.post(
+        reverse("magpie_journey:events"), raw, content_type="application/json", headers=headers
+    )
+
+
+def test_js_event_is_recorded(client, site):
+    client.cookies[CONSENT_COOKIE] = "all"
+    visitor = Visitor.objects.create(site=site)
+    client.cookies[VISITOR_COOKIE] = str(visitor.pk)
+    response = post_event(
+        client,
+        {
+            "type": "download",
+            "path": "/de/?utm_source=newsletter&utm_medium=email",
+            "data": {"url": "/documents/1/katalog.pdf"},
+        },
+    )
+    assert response.status_code == 204
+    tp = Touchpoint.objects.get()
+    assert (tp.type, tp.path, tp.visitor_id) == ("download", "/de/", visitor.pk)
+    assert tp.channel == Channel.EMAIL and tp.data == {"url": "/documents/1/katalog.pdf"}
+    assert Event.objects.filter(type="touchpoint.recorded").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "origin", "status"),
+    [
+        ({"type": "download"}, "https://evil.example", 403),
+        ({"type": "download"}, "", 403),
+        ({"type": "download", "data": {"x": "y" * 5000}}, "http://testserver", 413),
+        ({"type": "teleport"}, "http://testserver", 400),
+        ({"type": "page_view"}, "http://testserver", 400),
+        ({"type": "download", "data": "x"}, "http://testserver", 400),
+        (b"{not json", "http://testserver", 400),
+        (b"[1]", "http://testserver", 400),
+    ],
+)
+def test_js_endpoint_refuses_bad_calls(client, site, body, origin, status):
+    client.cookies[CONSENT_COOKIE] = "all"
+    response = post_event(client, body, origin)
+    assert response.status_code == status
+    if status != 403:
+        assert "error" in response.json()
+    assert not Touchpoint.objects.exists()
+
+
+def test_js_endpoint_accepts_a_same_origin_referer(client, site):
+    client.cookies[CONSENT_COOKIE] = "all"
+    response = post_event(client, {"type": "cta_click"}, "", Referer="http://testserver/de/x/")
+    assert response.status_code == 204
+    assert Touchpoint.objects.get().path == "/de/x/"
+
+
+def test_js_endpoint_without_consent_stores_nothing(client, site):
+    assert post_event(client, {"type": "download"}).status_code == 204
+    client.cookies[CONSENT_COOKIE] = "necessary"
+    assert post_event(client, {"type": "download"}).status_code == 204
+    assert not Touchpoint.objects.exists() and not Visitor.objects.exists()
+
+
+def test_js_endpoint_is_post_only(client, site):
+    assert client.get(reverse("magpie_journey:events")).status_code == 405
+
+
+# --- the Campaigns admin -------------------------------------------------------------------
+
+
+def test_campaign_list_shows_cost_per_lead_in_german(admin_client, site):
+    campaign = Campaign.objects.create(
+        site=site,
+        name="Messe",
+        utm_campaign="messe",
+        utm_source="linkedin",
+        utm_medium="paid_social",
+        landing_url="https://www.alpenwerk.ch/de/messe/?ref=1",
+        cost=Decimal("900"),
+        currency="CHF",
+    )
+    Campaign.objects.create(site=site, name="Leer", utm_campaign="leer", cost=Decimal("50"))
+    for email in ("a@x.ch", "b@x.ch", "c@x.ch"):
+        contact = Contact.objects.create(site=site, email=email)
+        for _ in range(2):  # twice: distinct contacts count
+            Touchpoint.objects.create(
+                site=site,
+                contact=contact,
+                type="form_submission",
+                campaign=campaign,
+                occurred_at="2026-11-01T10:00Z",
+            )
+        Touchpoint.objects.create(
+            site=site,
+            contact=contact,
+            type="page_view",
+            campaign=campaign,
+            occurred_at="2026-11-01T10:00Z",
+        )
+    response = admin_client.get(reverse("magpie_campaigns:index"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Kosten pro Lead" in html and "Kampagnen" in html
+    rows = {obj.name: obj for obj in response.context["object_list"]}
+    assert rows["Messe"].lead_count == 3 and rows["Leer"].lead_count == 0
+    assert "CHF 300.00" in html or "CHF 300,00" in html
+    edit = admin_client.get(reverse("magpie_campaigns:edit", args=[campaign.pk]))
+    assert "Markierter Link" in edit.content.decode()
+    from magpie.journey.admin_views import cost_per_lead, tagged_url
+
+    assert cost_per_lead(campaign) == Decimal("300.00")
+    assert tagged_url(campaign) == (
+        "https://www.alpenwerk.ch/de/messe/?ref=1&utm_source=linkedin"
+        "&utm_medium=paid_social&utm_campaign=messe"
+    )
+    dashboard = admin_client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "Marketing" in dashboard and reverse("magpie_campaigns:index") in dashboard
