@@ -125,8 +125,9 @@ def server_user() -> pwd.struct_passwd | None:
 class Cluster:
     """A running throwaway cluster; use :func:`cluster` to get one."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, settings: dict[str, str] | None = None) -> None:
         self.bindir = bindir
+        self.settings = dict(settings or {})
         self.user = server_user()
         self.root = Path(tempfile.mkdtemp(prefix="magpie-pg-"))
         self.datadir = self.root / "data"
@@ -185,7 +186,7 @@ class Cluster:
             "--no-locale",
             "--no-sync",
         )
-        options = dict(SERVER_SETTINGS, unix_socket_directories=str(self.sockdir))
+        options = dict(SERVER_SETTINGS, **self.settings, unix_socket_directories=str(self.sockdir))
         for attempt in range(5):
             self.port = free_port()
             opts = " ".join(f"-c {key}={value}" for key, value in options.items())
@@ -224,12 +225,17 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def cluster(bindir: Path | None = None) -> Iterator[Cluster]:
-    """Start a throwaway cluster; stop it and delete its files on exit."""
+def cluster(
+    bindir: Path | None = None, settings: dict[str, str] | None = None
+) -> Iterator[Cluster]:
+    """Start a throwaway cluster; stop it and delete its files on exit.
+
+    ``settings`` override the server settings (e.g. a benchmark's ``shared_buffers``).
+    """
     bindir = bindir or find_bindir()
     if bindir is None:
         raise ClusterError("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found")
-    running = Cluster(bindir)
+    running = Cluster(bindir, settings)
     try:
         running.start()
         yield running
