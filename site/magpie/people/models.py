@@ -166,3 +166,38 @@ class ConsentRecord(models.Model):
     def __str__(self) -> str:
         verb = _("granted") if self.granted else _("withdrew")
         return f"{self.contact}: {self.purpose} {verb}"
+
+
+class ErasureLog(models.Model):
+    """The audit trail of an erasure: who erased whom (as a salted hash), when, and how much.
+
+    The email is kept only as ``sha256(salt + email)`` so that a later request from the same
+    address can be matched ("was I erased?") without storing the address itself.
+    """
+
+    email_hash = models.CharField(_("email hash"), max_length=64, db_index=True)
+    site = models.ForeignKey(
+        "wagtailcore.Site",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    erased_at = models.DateTimeField(_("erased"), auto_now_add=True)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("erased by"),
+    )
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("erasure log entry")
+        verbose_name_plural = _("erasure log")
+        ordering = ["-erased_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]}… {self.erased_at:%Y-%m-%d %H:%M}"

@@ -1,4 +1,4 @@
-"""Admin wiring of the people app: the Customers menu."""
+"""Admin wiring of the people app: the Customers menu (contacts, companies, groups)."""
 
 from __future__ import annotations
 
@@ -9,5 +9,5 @@ from magpie.people.admin_views import CustomersViewSetGroup
 
 @hooks.register("register_admin_viewset")
 def register_customers_viewsets() -> CustomersViewSetGroup:
-    """Customers → Companies, Customer groups."""
+    """Customers → Contacts, Companies, Customer groups."""
     return CustomersViewSetGroup()
