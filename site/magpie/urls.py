@@ -18,6 +18,7 @@ urlpatterns = [
     path("robots.txt", robots_txt, name="robots_txt"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("journey/", include("magpie.journey.urls")),
+    path("consent/", include("magpie.people.urls")),
     *plugin_url_patterns(),
 ]
 
