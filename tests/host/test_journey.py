@@ -544,3 +544,16 @@ def test_campaign_list_shows_cost_per_lead_in_german(admin_client, site):
     )
     dashboard = admin_client.get(reverse("wagtailadmin_home")).content.decode()
     assert "Marketing" in dashboard and reverse("magpie_campaigns:index") in dashboard
+
+
+def test_record_ignores_a_forged_visitor_cookie(rf, site):
+    request = rf.get("/de/", headers={"User-Agent": BROWSER})
+    request.COOKIES[CONSENT_COOKIE] = "all"
+    request.COOKIES[VISITOR_COOKIE] = "11111111-1111-1111-1111-111111111111"
+    tp = record("search", request=request, data={"q": "motor"})
+    assert tp.visitor_id is None and tp.path == "/de/"
+    visitor = Visitor.objects.create(site=site)
+    request = rf.get("/de/", headers={"User-Agent": BROWSER})
+    request.COOKIES[CONSENT_COOKIE] = "all"
+    request.COOKIES[VISITOR_COOKIE] = str(visitor.pk)
+    assert record("search", request=request).visitor_id == visitor.pk

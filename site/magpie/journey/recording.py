@@ -198,6 +198,25 @@ def visitor_id(request: Any) -> uuid.UUID | None:
         return None
 
 
+def _checked(vid: uuid.UUID, site_id: int) -> bool:
+    """Whether visitor ``vid`` exists on the site; writes ``last_seen`` at most hourly."""
+    key = f"magpie:journey:seen:{vid}"
+    if cache.get(key):
+        return True
+    if Visitor.objects.filter(pk=vid, site_id=site_id).update(last_seen=timezone.now()):
+        cache.set(key, 1, LAST_SEEN_INTERVAL)
+        return True
+    return False
+
+
+def known_visitor(request: Any, site_id: int) -> uuid.UUID | None:
+    """The cookie's visitor id if that visitor exists on the site (checked hourly)."""
+    vid = visitor_id(request)
+    if vid is None or getattr(request, "_magpie_visitor_id", None) == vid:
+        return vid
+    return vid if _checked(vid, site_id) else None
+
+
 def ensure_visitor(request: Any, site_id: int) -> tuple[uuid.UUID, bool]:
     """``(visitor id, created)`` for a request that may be tracked.
 
@@ -206,13 +225,9 @@ def ensure_visitor(request: Any, site_id: int) -> tuple[uuid.UUID, bool]:
     forged cookie, or a visitor deleted after the retention period) is replaced.
     """
     vid = visitor_id(request)
-    if vid is not None:
-        key = f"magpie:journey:seen:{vid}"
-        if cache.get(key):
-            return vid, False
-        if Visitor.objects.filter(pk=vid, site_id=site_id).update(last_seen=timezone.now()):
-            cache.set(key, 1, LAST_SEEN_INTERVAL)
-            return vid, False
+    if vid is not None and _checked(vid, site_id):
+        request._magpie_visitor_id = vid
+        return vid, False
     visitor = Visitor.objects.create(site_id=site_id)
     cache.set(f"magpie:journey:seen:{visitor.pk}", 1, LAST_SEEN_INTERVAL)
     request._magpie_visitor_id = visitor.pk
@@ -313,7 +328,7 @@ def record(
         if not allowed and contact is None:
             return None
         if allowed and vid is None:
-            vid = visitor_id(request)
+            vid = known_visitor(request, site_id)
         if not allowed:
             vid = None
         fields = _request_fields(request, path, referrer)
