@@ -174,6 +174,20 @@ def test_erase_removes_the_person_and_keeps_anonymised_touchpoints(
     assert log.counts == {"touchpoints_anonymised": 2, "visitors": 1, "consents": 1}
 
 
+def test_plugins_switched_off_for_the_site_still_export_and_erase(
+    contact, journey, register_plugin, magpie_plugin_state
+):
+    """Data a plugin stored while it was on must not escape a data-subject request."""
+    ErasingPlugin.erased = []
+    register_plugin(ExportingPlugin(), "acme_newsletter")
+    register_plugin(ErasingPlugin(), "acme_crm")
+    magpie_plugin_state("acme_newsletter", False)
+    magpie_plugin_state("acme_crm", False)
+    assert "acme_newsletter" in export_contact(contact)["plugins"]
+    erase_contact(contact)
+    assert ErasingPlugin.erased == ["anna.muster@example.ch"]
+
+
 def test_email_hash_is_salted_with_the_secret_key(settings):
     before = email_hash("a@example.ch")
     assert email_hash(" A@Example.CH ") == before
@@ -292,6 +306,19 @@ def test_admin_erase_confirms_then_erases(admin_client, admin_user, contact, jou
     assert response["Location"] == reverse("magpie_contacts:index")
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert ErasureLog.objects.get().erased_by == admin_user
+
+
+def test_admin_erase_shows_a_plugins_refusal_and_erases_nothing(
+    admin_client, contact, journey, register_plugin
+):
+    register_plugin(FailingErasePlugin(), "acme_failing")
+    response = admin_client.post(reverse("magpie_contacts:erase", args=[contact.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("magpie_contacts:edit", args=[contact.pk])
+    contact.refresh_from_db()
+    assert contact.first_name == "Anna" and not ErasureLog.objects.exists()
+    shown = [str(m) for m in response.wsgi_request._messages]
+    assert any("CRM unreachable" in m for m in shown)
 
 
 def test_admin_erase_needs_a_csrf_token(client, admin_user, contact):

@@ -12,6 +12,7 @@ hook (contacts, company accounts, …).
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django import forms
@@ -41,6 +42,8 @@ from magpie.people.models import Company, Contact, CustomerGroup
 from magpie.people.privacy import erase_contact, export_contact
 
 CUSTOMERS_MENU_HOOK = "register_magpie_customers_menu_item"
+
+logger = logging.getLogger("magpie.people")
 
 
 class CompanyViewSet(ModelViewSet):
@@ -178,7 +181,15 @@ class ContactEraseView(ForbiddenMixin, WagtailAdminTemplateMixin, TemplateView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         label = str(self.contact)
-        erase_contact(self.contact, by=request.user)
+        try:
+            erase_contact(self.contact, by=request.user)
+        except Exception as error:  # a plugin refused: nothing was erased
+            logger.exception("Erasing contact %s failed; nothing was erased.", self.contact.pk)
+            messages.error(
+                request,
+                _("Nothing was erased: %(error)s") % {"error": error or type(error).__name__},
+            )
+            return HttpResponseRedirect(reverse(f"{CONTACTS}:edit", args=[self.contact.pk]))
         messages.success(
             request, _("The personal data of %(contact)s was erased.") % {"contact": label}
         )

@@ -2,6 +2,9 @@
 
 * :func:`export_contact` — the contact, its company, consents, visitors and touchpoints, plus
   each plugin's ``export_personal_data`` under the plugin's name (JSON-ready).
+
+Both ask every installed plugin, including those switched off for the contact's site: a
+plugin turned off later may still hold data from when it was on.
 * :func:`erase_contact` — in one transaction: the plugins' ``erase_personal_data`` hooks,
   touchpoints anonymised (kept for aggregate reports), visitors, consents and the contact
   deleted, an :class:`~magpie.people.models.ErasureLog` row written. A plugin that raises
@@ -110,9 +113,9 @@ def export_contact(contact: Contact) -> dict[str, Any]:
         ],
         "plugins": {},
     }
-    for plugin_name, result in call_safely(
-        "export_personal_data", site=contact.site, contact=contact
-    ):
+    # Every installed plugin, also those switched off for the site: they may still hold data
+    # from when they were on.
+    for plugin_name, result in call_safely("export_personal_data", contact=contact):
         data["plugins"][plugin_name] = _json(result)
     data["exported_at"] = _json(timezone.now())
     return data
@@ -128,7 +131,8 @@ def erase_contact(contact: Contact, *, by: Any = None) -> ErasureLog:
     from magpie.plugins import hook
 
     with transaction.atomic():
-        hook("erase_personal_data", site=contact.site)(contact=contact)
+        # Every installed plugin, also those switched off for the site (see export_contact).
+        hook("erase_personal_data")(contact=contact)
         visitors = Visitor.objects.filter(contact=contact)
         touchpoints = Touchpoint.objects.filter(contact=contact) | Touchpoint.objects.filter(
             visitor__in=visitors
