@@ -69,7 +69,10 @@ def test_cached_page_is_the_same_with_and_without_the_consent_cookie(client, lan
     assert with_cookie.content == first.content
     client.cookies["magpie_consent"] = "necessary"
     assert client.get(landing.url).content == first.content
-    assert 'id="consent-banner"' in first.content.decode()  # hidden by its script
+    html = first.content.decode()
+    assert 'id="consent-banner"' in html  # hidden in the browser by its script
+    assert "magpie_consent=/.test(document.cookie)" in html
+    assert 'location.hash !== "#consent-banner"' in html  # a link can open it again
 
 
 def test_accepting_sets_the_cookie_and_goes_back(client, magpie_site):
