@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from wagtail.models import Locale, Page
 
@@ -50,6 +52,21 @@ def test_no_banner_when_tracking_is_off(client, magpie_site, landing):
     html = client.get(landing.url).content.decode()
     assert 'id="consent-banner"' not in html
     assert '<div class="consent-region" role="region"' in html
+    assert 'href="#consent-banner"' not in html and "magpie/journey.js" not in html
+
+
+@pytest.mark.parametrize("theme", ["base", "alpine"])
+def test_footer_reopens_the_banner_and_the_page_loads_the_journey_script(
+    client, magpie_site, landing, theme
+):
+    from magpie.themes.models import ThemeSettings
+
+    ThemeSettings.objects.update_or_create(site=magpie_site, defaults={"theme": theme})
+    pagecache.invalidate()
+    html = client.get(landing.url).content.decode()
+    footer = html[html.index("<footer") : html.index("</footer>")]
+    assert 'href="#consent-banner"' in footer
+    assert re.search(r'<script src="[^"]*magpie/journey\.js" defer></script>', html)
 
 
 def test_privacy_link_when_configured(client, landing, settings):
