@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date, datetime
+from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -38,12 +44,30 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 
-from magpie.people.models import Company, Contact, CustomerGroup
+from magpie.people.models import Company, ConsentRecord, Contact, CustomerGroup
 from magpie.people.privacy import erase_contact, export_contact
 
 CUSTOMERS_MENU_HOOK = "register_magpie_customers_menu_item"
+CONTACTS = "magpie_contacts"
+COMPANIES = "magpie_companies"
 
 logger = logging.getLogger("magpie.people")
+
+
+class CompanyEditView(EditView):
+    @cached_property
+    def header_more_buttons(self) -> list[Any]:
+        buttons = list(super().header_more_buttons)
+        if self.request.user.has_perm(TIMELINE_PERMISSION):
+            buttons.append(
+                Button(
+                    _("Timeline"),
+                    url=reverse(f"{COMPANIES}:timeline", args=[self.object.pk]),
+                    icon_name="history",
+                    priority=30,
+                )
+            )
+        return buttons
 
 
 class CompanyViewSet(ModelViewSet):
@@ -53,8 +77,9 @@ class CompanyViewSet(ModelViewSet):
     icon = "site"
     menu_label = gettext_lazy("Companies")
     url_prefix = "customers/companies"
-    name = "magpie_companies"
+    name = COMPANIES
     copy_view_enabled = False
+    edit_view_class = CompanyEditView
     list_display = ["name", "country", "currency", "vat_id", "industry"]
     list_filter = ["country", "currency", "groups"]
     search_fields = ["name", "vat_id"]
@@ -65,6 +90,12 @@ class CompanyViewSet(ModelViewSet):
         FieldRowPanel([FieldPanel("country"), FieldPanel("vat_id"), FieldPanel("currency")]),
         FieldPanel("groups", widget=forms.CheckboxSelectMultiple),
     ]
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            *super().get_urlpatterns(),
+            path("timeline/<int:pk>/", CompanyTimelineView.as_view(), name="timeline"),
+        ]
 
 
 class CustomerGroupViewSet(ModelViewSet):
@@ -83,12 +114,21 @@ class CustomerGroupViewSet(ModelViewSet):
 
 EXPORT_PERMISSION = "magpie_people.view_contact"
 ERASE_PERMISSION = "magpie_people.delete_contact"
-CONTACTS = "magpie_contacts"
+TIMELINE_PERMISSION = "magpie_people.view_contact"
 
 
 def _privacy_actions(user: Any, contact: Contact, item: type) -> list[Any]:
-    """The Export data / Erase buttons (``item``: Button or MenuItem) ``user`` may use."""
+    """The Timeline / Export data / Erase buttons (``item``: Button or MenuItem) of ``user``."""
     actions = []
+    if user.has_perm(TIMELINE_PERMISSION):
+        actions.append(
+            item(
+                _("Timeline"),
+                url=reverse(f"{CONTACTS}:timeline", args=[contact.pk]),
+                icon_name="history",
+                priority=30,
+            )
+        )
     if user.has_perm(EXPORT_PERMISSION):
         actions.append(
             item(
@@ -196,6 +236,218 @@ class ContactEraseView(ForbiddenMixin, WagtailAdminTemplateMixin, TemplateView):
         return HttpResponseRedirect(reverse(f"{CONTACTS}:index"))
 
 
+# --- timelines -----------------------------------------------------------------------
+
+TIMELINE_PAGE_SIZE = 50
+#: German labels come from the translations of these names; unknown (plugin) types show as is.
+TOUCHPOINT_TYPE_LABELS = {
+    "page_view": gettext_lazy("Page view"),
+    "form_submission": gettext_lazy("Form submission"),
+    "search": gettext_lazy("Search"),
+    "download": gettext_lazy("Download"),
+    "email_open": gettext_lazy("Email opened"),
+    "email_click": gettext_lazy("Email link clicked"),
+    "cart_add": gettext_lazy("Added to cart"),
+    "checkout_started": gettext_lazy("Checkout started"),
+    "order_placed": gettext_lazy("Order placed"),
+    "login": gettext_lazy("Login"),
+    "client_event": gettext_lazy("Browser event"),
+    "video_play": gettext_lazy("Video played"),
+    "cta_click": gettext_lazy("Call to action clicked"),
+}
+DETAIL_VALUE_LENGTH = 60
+DETAIL_LENGTH = 200
+
+
+def type_label(kind: str) -> str:
+    return str(TOUCHPOINT_TYPE_LABELS.get(kind, kind))
+
+
+def detail_line(data: Any) -> str:
+    """``data`` as one short line of plain text (escaped by the template), long values cut."""
+    if not isinstance(data, dict):
+        return Truncator(str(data)).chars(DETAIL_LENGTH) if data else ""
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        parts.append(f"{key}: {Truncator(str(value)).chars(DETAIL_VALUE_LENGTH)}")
+    return Truncator(" · ".join(parts)).chars(DETAIL_LENGTH)
+
+
+def parse_cursor(value: str) -> tuple[datetime, int] | None:
+    """``<iso time>,<id>`` → (time, id); None when missing or malformed (the first page)."""
+    stamp, _sep, pk = (value or "").rpartition(",")
+    try:
+        when = datetime.fromisoformat(stamp)
+        number = int(pk)
+    except ValueError:
+        return None
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, timezone.get_default_timezone())
+    return when, number
+
+
+class TimelineFilterForm(forms.Form):
+    type = forms.ChoiceField(label=gettext_lazy("Type"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from magpie.journey.recording import known_types
+
+        super().__init__(*args, **kwargs)
+        choices = sorted(((kind, type_label(kind)) for kind in known_types()), key=lambda c: c[1])
+        self.fields["type"].choices = [("", _("All types")), *choices]
+
+
+class BaseTimelineView(ForbiddenMixin, WagtailAdminTemplateMixin, TemplateView):
+    """A keyset-paged timeline of touchpoints (newest first), grouped by day.
+
+    One query per page: ``ORDER BY occurred_at DESC, id DESC LIMIT 51`` below the cursor
+    ``?before=<iso>,<id>`` (the last row of the previous page), on the index
+    ``journey_tp_contact_time``.
+    """
+
+    permission_required = TIMELINE_PERMISSION
+    template_name = "magpie/people/timeline.html"
+    header_icon = "history"
+    page_title = gettext_lazy("Timeline")
+    show_contact = False
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.has_permission():
+            return self.handle_no_permission()
+        self.object = self.get_object(kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, pk: int) -> Any:
+        raise NotImplementedError
+
+    def get_touchpoints(self) -> Any:
+        raise NotImplementedError
+
+    def get_header_title(self) -> str:
+        return str(self.object)
+
+    def get_page_subtitle(self) -> str:
+        return str(self.object)
+
+    def get_summary(self) -> dict[str, Any]:
+        return {}
+
+    def page(self) -> tuple[list[Any], str | None, str | None]:
+        """The touchpoints of this page, the next and the first page's URLs (or None)."""
+        queryset = self.get_touchpoints()
+        self.filter_form = TimelineFilterForm(self.request.GET or None)
+        kind = ""
+        if self.filter_form.is_valid():
+            kind = self.filter_form.cleaned_data["type"]
+        if kind:
+            queryset = queryset.filter(type=kind)
+        cursor = parse_cursor(self.request.GET.get("before", ""))
+        if cursor:
+            when, pk = cursor
+            queryset = queryset.filter(occurred_at__lte=when).filter(
+                Q(occurred_at__lt=when) | Q(id__lt=pk)
+            )
+        rows = list(queryset.order_by("-occurred_at", "-id")[: TIMELINE_PAGE_SIZE + 1])
+        next_url = None
+        if len(rows) > TIMELINE_PAGE_SIZE:
+            rows = rows[:TIMELINE_PAGE_SIZE]
+            last = rows[-1]
+            params = {"before": f"{last.occurred_at.isoformat()},{last.pk}"}
+            if kind:
+                params["type"] = kind
+            next_url = f"{self.request.path}?{urlencode(params)}"
+        first_url = None
+        if cursor:
+            first_url = self.request.path + (f"?{urlencode({'type': kind})}" if kind else "")
+        return rows, next_url, first_url
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        rows, next_url, first_url = self.page()
+        for row in rows:
+            row.type_label = type_label(row.type)
+            row.detail = detail_line(row.data)
+        days: list[tuple[date, list[Any]]] = [
+            (day, list(items))
+            for day, items in groupby(rows, key=lambda r: timezone.localtime(r.occurred_at).date())
+        ]
+        context.update(
+            object=self.object,
+            touchpoints=rows,
+            days=days,
+            next_url=next_url,
+            first_url=first_url,
+            filter_form=self.filter_form,
+            show_contact=self.show_contact,
+            **self.get_summary(),
+        )
+        return context
+
+
+class ContactTimelineView(BaseTimelineView):
+    """Customers → Contacts → (contact) → Timeline."""
+
+    def get_object(self, pk: int) -> Contact:
+        return get_object_or_404(Contact.objects.select_related("company", "owner"), pk=pk)
+
+    def get_touchpoints(self) -> Any:
+        from magpie.journey.models import Touchpoint
+
+        return Touchpoint.objects.filter(contact=self.object).select_related("campaign")
+
+    def get_header_title(self) -> str:
+        contact = self.object
+        return f"{contact.first_name} {contact.last_name}".strip() or contact.email
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(f"{CONTACTS}:index"), "label": Contact._meta.verbose_name_plural},
+            {"url": reverse(f"{CONTACTS}:edit", args=[self.object.pk]), "label": str(self.object)},
+            {"url": "", "label": _("Timeline")},
+        ]
+
+    def get_summary(self) -> dict[str, Any]:
+        latest: dict[str, ConsentRecord] = {}
+        for record in self.object.consents.order_by("purpose", "-recorded_at", "-pk"):
+            latest.setdefault(record.purpose, record)
+        company = self.object.company
+        return {
+            "contact": self.object,
+            "company_url": reverse(f"{COMPANIES}:edit", args=[company.pk]) if company else None,
+            "consents": list(latest.values()),
+        }
+
+
+class CompanyTimelineView(BaseTimelineView):
+    """Customers → Companies → (company) → Timeline: the touchpoints of all its contacts."""
+
+    show_contact = True
+
+    def get_object(self, pk: int) -> Company:
+        return get_object_or_404(Company, pk=pk)
+
+    def get_touchpoints(self) -> Any:
+        from magpie.journey.models import Touchpoint
+
+        return Touchpoint.objects.filter(contact__company=self.object).select_related(
+            "campaign", "contact"
+        )
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(f"{COMPANIES}:index"), "label": Company._meta.verbose_name_plural},
+            {"url": reverse(f"{COMPANIES}:edit", args=[self.object.pk]), "label": str(self.object)},
+            {"url": "", "label": _("Timeline")},
+        ]
+
+    def get_summary(self) -> dict[str, Any]:
+        return {"company": self.object}
+
+
 class ContactViewSet(ModelViewSet):
     """Contacts: leads, buyers and subscribers, with privacy export and erasure."""
 
@@ -247,6 +499,7 @@ class ContactViewSet(ModelViewSet):
             *super().get_urlpatterns(),
             path("export/<int:pk>/", ContactExportView.as_view(), name="export"),
             path("erase/<int:pk>/", ContactEraseView.as_view(), name="erase"),
+            path("timeline/<int:pk>/", ContactTimelineView.as_view(), name="timeline"),
         ]
 
 
