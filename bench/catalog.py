@@ -19,15 +19,14 @@ time ≤ 3 × baseline, import peak memory < 500 MB, listing p95 < 100 ms.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from benchlib.core import REPO_DIR, Options, Outcome, log, machine_info, write_results
+from benchlib.core import REPO_DIR, Options, Outcome, machine_info, write_results
+from benchlib.procs import run_step
 
 NAME = "catalog"
 SUMMARY = "import of 100k products vs. plain bulk_create, and category listing p95"
@@ -35,23 +34,8 @@ STEPS = Path(__file__).resolve().parent / "_catalog_steps.py"
 RATIO_FLOOR, MEMORY_FLOOR_MB, LISTING_FLOOR_MS = 3.0, 500.0, 100.0
 
 
-def _run(step: str, work: Path, env: dict[str, str]) -> dict[str, object]:
-    log(f"catalog: {step} …")
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, str(STEPS), step, str(work)],
-        env=env,
-        cwd=REPO_DIR,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"step {step} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    line = next(x for x in done.stdout.splitlines()[::-1] if x.startswith("RESULT="))
-    result = json.loads(line.removeprefix("RESULT="))
-    log(f"catalog: {step} done in {time.monotonic() - started:.0f} s: {result}")
-    return result
+def _run(step: str, work: Path, env: dict[str, str], label: str = "") -> dict[str, object]:
+    return run_step(STEPS, step, work, env, bench=NAME, label=label)
 
 
 def _clone(url: str, name: str) -> str:

@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 from benchlib.core import REPO_DIR, Options, Outcome, log, machine_info, write_results
+from benchlib.procs import run_step
 
 NAME = "journey"
 SUMMARY = "touchpoint ingest through the journey API, and what page view recording adds"
@@ -77,23 +78,7 @@ SCENARIOS = [
 
 
 def _run(step: str, work: Path, env: dict[str, str], label: str = "") -> dict[str, object]:
-    label = label or step
-    log(f"journey: {label} …")
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, str(STEPS), step, str(work)],
-        env=env,
-        cwd=REPO_DIR,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"step {label} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    line = next(x for x in done.stdout.splitlines()[::-1] if x.startswith("RESULT="))
-    result = json.loads(line.removeprefix("RESULT="))
-    log(f"journey: {label} done in {time.monotonic() - started:.0f} s")
-    return result
+    return run_step(STEPS, step, work, env, bench=NAME, label=label)
 
 
 def _parallel(work: Path, env: dict[str, str]) -> dict[str, object]:

@@ -27,7 +27,6 @@ Environment: ``BENCH_PRODUCTS`` (100000), ``BENCH_SEARCH_REQUESTS`` (200 per typ
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import time
 from pathlib import Path
 
 from benchlib.core import REPO_DIR, Options, Outcome, log, machine_info, write_results
+from benchlib.procs import run_step
 
 NAME = "search"
 SUMMARY = "product search p50/p95 on PostgreSQL and OpenSearch, and index rebuild time"
@@ -61,23 +61,7 @@ ENGINES = (("database", "PostgreSQL"), ("opensearch", "OpenSearch"))
 
 
 def _run(step: str, work: Path, env: dict[str, str], label: str = "") -> dict[str, object]:
-    label = label or step
-    log(f"search: {label} …")
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, str(STEPS), step, str(work)],
-        env=env,
-        cwd=REPO_DIR,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"step {label} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    line = next(x for x in done.stdout.splitlines()[::-1] if x.startswith("RESULT="))
-    result = json.loads(line.removeprefix("RESULT="))
-    log(f"search: {label} done in {time.monotonic() - started:.0f} s")
-    return result
+    return run_step(STEPS, step, work, env, bench=NAME, label=label)
 
 
 def _verdicts(

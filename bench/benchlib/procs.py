@@ -9,10 +9,12 @@ Ctrl-C and on SIGTERM/SIGHUP (turned into :class:`KeyboardInterrupt` by
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -20,6 +22,8 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+
+from benchlib.core import REPO_DIR, log
 
 STOP_TIMEOUT_S = 10.0
 
@@ -186,3 +190,34 @@ def wait_until_serving(
             last_error = str(exc)
             time.sleep(0.2)
     raise BenchError(f"server at {url} did not answer within {timeout:.0f} s ({last_error})")
+
+
+def run_step(
+    steps: Path,
+    step: str,
+    work: Path,
+    env: dict[str, str],
+    *,
+    bench: str,
+    label: str = "",
+    timeout: float = 3600,
+) -> dict[str, object]:
+    """Run ``python <steps> <step> <work>`` in its own process (its own peak memory) and
+    return the JSON it printed on its last ``RESULT=`` line; fail with its output's tail."""
+    label = label or step
+    log(f"{bench}: {label} …")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(steps), step, str(work)],
+        env=env,
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"step {label} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    line = next(x for x in done.stdout.splitlines()[::-1] if x.startswith("RESULT="))
+    result = json.loads(line.removeprefix("RESULT="))
+    log(f"{bench}: {label} done in {time.monotonic() - started:.0f} s")
+    return result
