@@ -19,14 +19,11 @@ time ≤ 3 × baseline, import peak memory < 500 MB, listing p95 < 100 ms.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from benchlib.core import REPO_DIR, Options, Outcome, machine_info, write_results
-from benchlib.procs import run_step
+from benchlib.core import Options, Outcome, machine_info, write_results
+from benchlib.procs import migrated_env, run_step
 
 NAME = "catalog"
 SUMMARY = "import of 100k products vs. plain bulk_create, and category listing p95"
@@ -54,20 +51,7 @@ def run_benchmark(options: Options) -> Outcome:
     info = machine_info()
     with tempfile.TemporaryDirectory(prefix="magpie-bench-catalog-") as tmp, cluster() as pg:
         work = Path(tmp)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("DJANGO_SETTINGS_MODULE", "MAGPIE_PLUGINS", "TASK_BACKEND")
-        }
-        env.update(
-            DATABASE_URL=pg.url, MAGPIE_HOME=str(work), MAGPIE_PLUGINS="", TASK_BACKEND="dummy"
-        )
-        subprocess.run(
-            [sys.executable, "-m", "magpie", "manage", "migrate", "-v", "0"],
-            env=env,
-            check=True,
-            cwd=REPO_DIR,
-        )
+        env = migrated_env(pg.url, work)
         setup = _run("setup", work, env)
         baseline_env = {**env, "DATABASE_URL": _clone(pg.url, "bench_baseline")}
         import_env = {**env, "DATABASE_URL": _clone(pg.url, "bench_import")}

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 
 from benchlib.core import REPO_DIR, Options, Outcome, log, machine_info, write_results
-from benchlib.procs import run_step
+from benchlib.procs import migrated_env, run_step
 
 NAME = "journey"
 SUMMARY = "touchpoint ingest through the journey API, and what page view recording adds"
@@ -162,31 +162,7 @@ def run_benchmark(options: Options) -> Outcome:
         cluster(settings=PG_SETTINGS) as pg,
     ):
         work = Path(tmp)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k
-            not in (
-                "DJANGO_SETTINGS_MODULE",
-                "MAGPIE_PLUGINS",
-                "TASK_BACKEND",
-                "CACHE_URL",
-                "MAGPIE_PAGE_CACHE_SECONDS",
-            )
-        }
-        env.update(
-            DATABASE_URL=pg.url,
-            MAGPIE_HOME=str(work),
-            MAGPIE_PLUGINS="",
-            TASK_BACKEND="dummy",
-            SEARCH_URL="database://",
-        )
-        subprocess.run(
-            [sys.executable, "-m", "magpie", "manage", "migrate", "-v", "0"],
-            env=env,
-            check=True,
-            cwd=REPO_DIR,
-        )
+        env = migrated_env(pg.url, work, SEARCH_URL="database://")
         setup = _run("setup", work, env)
         ingest = _run("ingest", work, env)
         parallel = _parallel(work, env)

@@ -27,15 +27,12 @@ Environment: ``BENCH_PRODUCTS`` (100000), ``BENCH_SEARCH_REQUESTS`` (200 per typ
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchlib.core import REPO_DIR, Options, Outcome, log, machine_info, write_results
-from benchlib.procs import run_step
+from benchlib.core import Options, Outcome, log, machine_info, write_results
+from benchlib.procs import migrated_env, run_step
 
 NAME = "search"
 SUMMARY = "product search p50/p95 on PostgreSQL and OpenSearch, and index rebuild time"
@@ -117,24 +114,7 @@ def run_benchmark(options: Options) -> Outcome:
         cluster(settings=PG_SETTINGS) as pg,
     ):
         work = Path(tmp)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("DJANGO_SETTINGS_MODULE", "MAGPIE_PLUGINS", "TASK_BACKEND", "CACHE_URL")
-        }
-        env.update(
-            DATABASE_URL=pg.url,
-            MAGPIE_HOME=str(work),
-            MAGPIE_PLUGINS="",
-            TASK_BACKEND="dummy",
-            SEARCH_URL="database://",
-        )
-        subprocess.run(
-            [sys.executable, "-m", "magpie", "manage", "migrate", "-v", "0"],
-            env=env,
-            check=True,
-            cwd=REPO_DIR,
-        )
+        env = migrated_env(pg.url, work, SEARCH_URL="database://")
         setup = _run("setup", work, env)
         rebuilds["database"] = _run("rebuild", work, env, "rebuild (database)")
         measured["database"] = _run("measure", work, env, "measure (database)")

@@ -221,3 +221,33 @@ def run_step(
     result = json.loads(line.removeprefix("RESULT="))
     log(f"{bench}: {label} done in {time.monotonic() - started:.0f} s")
     return result
+
+
+#: Variables of the caller's environment a benchmark step must not inherit.
+INHERITED_SETTINGS = (
+    "DJANGO_SETTINGS_MODULE",
+    "MAGPIE_PLUGINS",
+    "TASK_BACKEND",
+    "CACHE_URL",
+    "MAGPIE_PAGE_CACHE_SECONDS",
+)
+
+
+def migrated_env(database_url: str, work: Path, **settings: str) -> dict[str, str]:
+    """The environment for a benchmark's steps against ``database_url`` (first-party plugins
+    only, tasks not run, ``work`` as MAGPIE_HOME, plus ``settings``), after migrating it."""
+    env = {k: v for k, v in os.environ.items() if k not in INHERITED_SETTINGS}
+    env.update(
+        DATABASE_URL=database_url,
+        MAGPIE_HOME=str(work),
+        MAGPIE_PLUGINS="",
+        TASK_BACKEND="dummy",
+        **settings,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "magpie", "manage", "migrate", "-v", "0"],
+        env=env,
+        check=True,
+        cwd=REPO_DIR,
+    )
+    return env
