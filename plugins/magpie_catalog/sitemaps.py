@@ -80,14 +80,13 @@ def catalog_sitemaps(request: HttpRequest) -> dict[str, Sitemap]:
     """``{"catalog-de": …, "products-de": …, …}`` for the catalog pages of the site."""
     from wagtail.models import Site
 
+    from magpie.content.models import in_site_tree
+
     site = Site.find_for_request(request)
     if site is None:
         return {}
-    tree = Q()
-    for root in site.root_page.get_translations(inclusive=True):
-        tree |= Q(path__startswith=root.path)
     pages = (
-        CatalogPage.objects.filter(tree)
+        CatalogPage.objects.filter(in_site_tree(site))
         .live()
         .public()
         .select_related("locale", "root_category")

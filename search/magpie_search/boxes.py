@@ -15,17 +15,15 @@ def search_page_for(request: Any) -> Any:
     """The live search page in the active language on the request's site, or ``None``."""
     from wagtail.models import Site
 
+    from magpie.content.models import in_site_tree
     from magpie_search.pages import SearchPage
 
     lang = (get_language() or "de")[:2]
     site = Site.find_for_request(request)
     if site is None:
         return None
-    roots = site.root_page.get_translations(inclusive=True)
-    for page in SearchPage.objects.live().filter(locale__language_code=lang).order_by("path"):
-        if any(page.path.startswith(root.path) for root in roots):
-            return page
-    return None
+    pages = SearchPage.objects.live().filter(in_site_tree(site), locale__language_code=lang)
+    return pages.order_by("path").first()
 
 
 def search_url_for(request: Any) -> str:

@@ -51,15 +51,12 @@ def catalog_page_for(request: HttpRequest, lang: str) -> Any:
     """The live catalog page in ``lang`` on the request's site, for product URLs."""
     from wagtail.models import Site
 
+    from magpie.content.models import in_site_tree
     from magpie_catalog.pages import CatalogPage
 
     site = Site.find_for_request(request)
-    pages = CatalogPage.objects.live().filter(locale__language_code=lang).order_by("path")
-    if site is not None:
-        roots = site.root_page.get_translations(inclusive=True)
-        paths = [root.path for root in roots]
-        pages = [p for p in pages if any(p.path.startswith(path) for path in paths)]
-    return pages[0] if pages else None
+    pages = CatalogPage.objects.live().filter(in_site_tree(site), locale__language_code=lang)
+    return pages.order_by("path").first()
 
 
 def search_products(request: HttpRequest, query: Query, lang: str) -> dict[str, Any]:

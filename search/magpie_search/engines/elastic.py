@@ -426,7 +426,6 @@ class ElasticEngine:
             total = response["hits"]["total"]["value"]
             if total or not listing.query or fuzzy:
                 break
-            listing.fuzzy = True
         listing.fuzzy = bool(fuzzy and total)
         return {"total": total, "ids": [int(hit["_id"]) for hit in response["hits"]["hits"]]}
 

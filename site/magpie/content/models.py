@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +28,16 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from magpie.content.blocks import RICH_FEATURES, PluggableStreamField, host_blocks
+
+
+def in_site_tree(site: Any) -> Q:
+    """A filter for pages below ``site``'s root page or any of its translations (every
+    language tree of the site); no restriction for ``site=None``."""
+    tree = Q()
+    if site is not None:
+        for root in site.root_page.get_translations(inclusive=True):
+            tree |= Q(path__startswith=root.path)
+    return tree
 
 
 def exclude_private(queryset: PageQuerySet) -> PageQuerySet:

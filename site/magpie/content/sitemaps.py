@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page
@@ -17,12 +16,10 @@ class TranslatedSitemap(Sitemap):
     """Live, public pages below the site's root page and below each of its translations."""
 
     def items(self):
-        roots = self.get_wagtail_site().root_page.get_translations(inclusive=True)
-        tree = Q()
-        for root in roots:
-            tree |= Q(path__startswith=root.path)
+        from magpie.content.models import in_site_tree
+
         return (
-            Page.objects.filter(tree)
+            Page.objects.filter(in_site_tree(self.get_wagtail_site()))
             .live()
             .public()
             .order_by("path")
