@@ -13,16 +13,20 @@ the row up again, so no event is lost.
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from magpie.events.models import Delivery, Event
@@ -33,29 +37,102 @@ logger = logging.getLogger("magpie.events")
 EVENT_HOOK = "handle_event"
 
 
+#: How long a site's disabled plugins are kept in Django's cache (seconds). A change in the
+#: admin clears the entry at once on this app server (and on all of them with a shared cache
+#: such as Redis); with per-process caches other servers follow within this time.
+DISABLED_CACHE_SECONDS = 30
+
+
+def _disabled_key(site_id: Any) -> str:
+    return f"magpie:events:disabled:{site_id}"
+
+
+def disabled_for_site(site: Any) -> frozenset[str]:
+    """Plugins switched off for ``site``, from Django's cache (one query per 30 s at most)."""
+    site_id = getattr(site, "pk", site)
+    if site_id is None:
+        return frozenset()
+    key = _disabled_key(site_id)
+    found = django_cache.get(key)
+    if found is None:
+        found = frozenset(disabled_plugins(site))
+        django_cache.set(key, found, DISABLED_CACHE_SECONDS)
+    return found
+
+
+def _forget_disabled(sender: Any, instance: Any, **kwargs: Any) -> None:
+    django_cache.delete(_disabled_key(instance.site_id))
+
+
+post_save.connect(
+    _forget_disabled, sender="magpie_pluginhost.PluginState", dispatch_uid="magpie_events_ps_save"
+)
+post_delete.connect(
+    _forget_disabled, sender="magpie_pluginhost.PluginState", dispatch_uid="magpie_events_ps_del"
+)
+
+
+def _plugins_for(type: str, site: Any) -> list[str]:
+    return [
+        impl.plugin_name
+        for impl in get_host().implementations(EVENT_HOOK, disabled_for_site(site))
+        if wants(impl.plugin_name, type)
+    ]
+
+
+def _checked_type(type: str) -> str:
+    if not type or len(type) > 100:
+        raise ValueError("An event type is a non-empty string of at most 100 characters.")
+    return type
+
+
+def _json(payload: dict[str, Any] | None) -> dict[str, Any]:
+    return json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
+
+
 def emit(type: str, payload: dict[str, Any] | None = None, site: Any = None) -> Event:
     """Record domain event ``type`` with a JSON ``payload`` in the current transaction.
 
     Returns the :class:`Event`; its ``id`` is stable across retries, so plugins can use
     it for idempotency. Delivery starts after the surrounding transaction commits.
     """
-    if not type or len(type) > 100:
-        raise ValueError("An event type is a non-empty string of at most 100 characters.")
-    import json
-
-    payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
+    _checked_type(type)
+    payload = _json(payload)
     with transaction.atomic():
         event = Event.objects.create(type=type, payload=payload, site=site)
-        disabled = disabled_plugins(site)
-        plugins = [
-            impl.plugin_name
-            for impl in get_host().implementations(EVENT_HOOK, disabled)
-            if wants(impl.plugin_name, type)
-        ]
+        plugins = _plugins_for(type, site)
         Delivery.objects.bulk_create(Delivery(event=event, plugin=name) for name in plugins)
     if plugins:
         transaction.on_commit(lambda: enqueue_delivery(event.pk))
     return event
+
+
+def emit_many(events: Iterable[tuple[str, dict[str, Any] | None, Any]]) -> list[Event]:
+    """Record many domain events ``(type, payload, site)`` in the current transaction.
+
+    The same as calling :func:`emit` for each, in one ``INSERT`` of events and one of
+    deliveries (all or nothing). Returns the events in order.
+    """
+    rows = [(_checked_type(type), _json(payload), site) for type, payload, site in events]
+    if not rows:
+        return []
+    with transaction.atomic():
+        created = Event.objects.bulk_create(
+            Event(type=type, payload=payload, site_id=getattr(site, "pk", site))
+            for type, payload, site in rows
+        )
+        wanted: dict[tuple[str, Any], list[str]] = {}
+        deliveries = []
+        for event, (type, _payload, site) in zip(created, rows, strict=True):
+            key = (type, getattr(site, "pk", site))
+            if key not in wanted:
+                wanted[key] = _plugins_for(type, site)
+            deliveries.extend(Delivery(event=event, plugin=name) for name in wanted[key])
+        Delivery.objects.bulk_create(deliveries)
+    queued = list(dict.fromkeys(d.event_id for d in deliveries))
+    if queued:
+        transaction.on_commit(lambda: [enqueue_delivery(event_id) for event_id in queued])
+    return created
 
 
 @cache

@@ -1,8 +1,10 @@
-"""The journey API: :func:`record` a touchpoint, :func:`identify` a visitor as a contact.
+"""The journey API: :func:`record` a touchpoint (or :func:`record_many` at once),
+:func:`identify` a visitor as a contact.
 
 Plugins call these (``from magpie.journey.recording import record``). The hot path of a
 page view is one ``INSERT`` (plus one for a new visitor): the site and consent mode, the
-campaign of a ``utm_campaign`` and the visitor's last-seen time are kept in Django's cache.
+campaign of a ``utm_campaign`` and the visitor's last-seen time are kept in Django's cache
+(the visitors' hourly marks in the ``journey`` cache when one is configured).
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from magpie.events import outbox
 from magpie.journey import consent
 from magpie.journey.channels import classify
 from magpie.journey.models import Campaign, JourneySettings, Touchpoint, Visitor
@@ -60,6 +65,25 @@ TEXT_LENGTH = 500
 LAST_SEEN_INTERVAL = 3600
 CACHE_SECONDS = 300
 SITES_KEY = "magpie:journey:sites"
+#: The cache alias for visitors' hourly "seen" marks (many small entries), when configured.
+VISITOR_CACHE = "journey"
+#: The keyword arguments of :func:`record` an item of :func:`record_many` may carry.
+ITEM_KEYS = frozenset(
+    {
+        "type",
+        "request",
+        "site",
+        "visitor",
+        "contact",
+        "obj",
+        "value",
+        "currency",
+        "data",
+        "occurred_at",
+        "path",
+        "referrer",
+    }
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -198,13 +222,19 @@ def visitor_id(request: Any) -> uuid.UUID | None:
         return None
 
 
+def visitor_cache() -> Any:
+    """The cache that keeps visitors' hourly marks: ``journey`` if configured, else default."""
+    return caches[VISITOR_CACHE] if VISITOR_CACHE in settings.CACHES else cache
+
+
 def _checked(vid: uuid.UUID, site_id: int) -> bool:
     """Whether visitor ``vid`` exists on the site; writes ``last_seen`` at most hourly."""
     key = f"magpie:journey:seen:{vid}"
-    if cache.get(key):
+    marks = visitor_cache()
+    if marks.get(key):
         return True
     if Visitor.objects.filter(pk=vid, site_id=site_id).update(last_seen=timezone.now()):
-        cache.set(key, 1, LAST_SEEN_INTERVAL)
+        marks.set(key, 1, LAST_SEEN_INTERVAL)
         return True
     return False
 
@@ -229,7 +259,7 @@ def ensure_visitor(request: Any, site_id: int) -> tuple[uuid.UUID, bool]:
         request._magpie_visitor_id = vid
         return vid, False
     visitor = Visitor.objects.create(site_id=site_id)
-    cache.set(f"magpie:journey:seen:{visitor.pk}", 1, LAST_SEEN_INTERVAL)
+    visitor_cache().set(f"magpie:journey:seen:{visitor.pk}", 1, LAST_SEEN_INTERVAL)
     request._magpie_visitor_id = visitor.pk
     return visitor.pk, True
 
@@ -308,10 +338,116 @@ def record(
     the channel from :func:`magpie.journey.channels.classify`, the campaign from
     ``utm_campaign``. Without one, ``site`` is required.
 
-    Raises :class:`ValueError` for an unknown type, ``data`` that is not a JSON object of at
-    most 4 KB, or a ``value`` that is not a number.
+    A type that emits ``touchpoint.recorded`` writes the touchpoint and the outbox event in
+    one transaction. Raises :class:`ValueError` for an unknown type, ``data`` that is not a
+    JSON object of at most 4 KB, or a ``value`` that is not a number.
     """
-    if type not in known_types():
+    touchpoint = prepare(
+        type,
+        request=request,
+        site=site,
+        visitor=visitor,
+        contact=contact,
+        obj=obj,
+        value=value,
+        currency=currency,
+        data=data,
+        occurred_at=occurred_at,
+        path=path,
+        referrer=referrer,
+    )
+    if touchpoint is None:
+        return None
+    if not _stitches(touchpoint) and type not in EVENT_TYPES:
+        touchpoint.save(force_insert=True)  # one INSERT in autocommit: the page view path
+        return touchpoint
+    with transaction.atomic():
+        touchpoint.save(force_insert=True)
+        if _stitches(touchpoint):
+            identify(touchpoint.visitor_id, contact)
+        if type in EVENT_TYPES:
+            outbox.emit(EVENT, event_payload(touchpoint), site=_site(touchpoint.site_id))
+    return touchpoint
+
+
+def record_many(
+    items: Iterable[Mapping[str, Any]], *, site: Any = None, request: Any = None
+) -> list[Touchpoint]:
+    """Record many touchpoints at once; return those kept, in order.
+
+    Each item is a mapping of :func:`record`'s arguments (``type`` included); ``site`` and
+    ``request`` apply to items that do not name their own. Every item is checked as
+    :func:`record` checks it before anything is written: one bad item raises
+    :class:`ValueError` (``"Item 3: …"``) and nothing is stored. Items that may not be kept
+    (no consent, no contact) are left out. The touchpoints go in one ``INSERT``, their
+    ``touchpoint.recorded`` events in one more (and one for the deliveries), all in one
+    transaction; a form submission or login with a visitor and a contact stitches the two,
+    as :func:`record` does.
+    """
+    prepared: list[Touchpoint] = []
+    contacts: dict[int, Any] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"Item {index}: a touchpoint is a mapping of record()'s arguments.")
+        unknown = set(item) - ITEM_KEYS
+        if unknown:
+            raise ValueError(f"Item {index}: unknown argument(s) {', '.join(sorted(unknown))}.")
+        arguments = dict(item)
+        arguments.setdefault("site", site)
+        arguments.setdefault("request", request)
+        kind = arguments.pop("type", None)
+        try:
+            touchpoint = prepare(kind, **arguments)
+        except ValueError as error:
+            raise ValueError(f"Item {index}: {error}") from None
+        if touchpoint is not None:
+            prepared.append(touchpoint)
+            if arguments.get("contact") is not None:
+                contacts[touchpoint.contact_id] = arguments["contact"]
+    if not prepared:
+        return []
+    with transaction.atomic():
+        Touchpoint.objects.bulk_create(prepared)
+        stitched: set[tuple[Any, int]] = set()
+        for touchpoint in prepared:
+            pair = (touchpoint.visitor_id, touchpoint.contact_id)
+            if _stitches(touchpoint) and pair not in stitched:
+                stitched.add(pair)
+                identify(touchpoint.visitor_id, contacts[touchpoint.contact_id])
+        outbox.emit_many(
+            (EVENT, event_payload(touchpoint), touchpoint.site_id)
+            for touchpoint in prepared
+            if touchpoint.type in EVENT_TYPES
+        )
+    return prepared
+
+
+def _stitches(touchpoint: Touchpoint) -> bool:
+    return (
+        touchpoint.type in STITCH_TYPES
+        and touchpoint.contact_id is not None
+        and touchpoint.visitor_id is not None
+    )
+
+
+def prepare(
+    type: str,
+    *,
+    request: Any = None,
+    site: Any = None,
+    visitor: Any = None,
+    contact: Any = None,
+    obj: Any = None,
+    value: Any = None,
+    currency: str = "",
+    data: dict[str, Any] | None = None,
+    occurred_at: Any = None,
+    path: str | None = None,
+    referrer: str | None = None,
+) -> Touchpoint | None:
+    """The unsaved touchpoint :func:`record` would write (checked and cleaned), or ``None``
+    when it may not be kept. Raises :class:`ValueError` as :func:`record` does."""
+    if not isinstance(type, str) or type not in known_types():
         raise ValueError(
             f"Unknown touchpoint type {type!r}: use one of the host's types or declare it "
             "in a plugin's touchpoint_types() hook."
@@ -345,7 +481,7 @@ def record(
     if obj is not None:
         fields["object_type"] = obj._meta.label_lower[:100]
         fields["object_id"] = str(obj.pk)[:64]
-    touchpoint = Touchpoint.objects.create(
+    return Touchpoint(
         site_id=site_id,
         visitor_id=vid,
         contact=contact,
@@ -357,13 +493,6 @@ def record(
         data=data,
         **fields,
     )
-    if contact is not None and vid is not None and type in STITCH_TYPES:
-        identify(vid, contact)
-    if type in EVENT_TYPES:
-        from magpie.events.outbox import emit
-
-        emit(EVENT, event_payload(touchpoint), site=_site(site_id))
-    return touchpoint
 
 
 def _site(site_id: int) -> Any:

@@ -134,7 +134,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache_url("CACHE_URL", "locmem://magpie")}
+CACHES = {
+    "default": env.cache_url("CACHE_URL", "locmem://magpie"),
+    # Visitors' hourly "seen" marks (magpie.journey): many tiny entries (~300 bytes each in
+    # local memory), kept apart so they neither push cached pages out of the default cache
+    # nor fall out after 300 visitors. With CACHE_URL set (Redis), the same server.
+    "journey": env.cache_url(
+        "JOURNEY_CACHE_URL",
+        env.get_str("CACHE_URL", "") or "locmem://magpie-journey?max_entries=100000",
+    ),
+}
 
 WAGTAILSEARCH_BACKENDS = {"default": env.search_url("SEARCH_URL", "database://")}
 
