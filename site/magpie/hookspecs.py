@@ -137,6 +137,31 @@ def erase_personal_data(contact: Any) -> None:
     transaction (raise to abort the erasure: nothing is erased then)."""
 
 
+@hookspec
+def enrich_contact(contact: Any) -> dict[str, Any] | None:
+    """Return what this plugin can tell about ``contact`` (a new or updated
+    :class:`magpie.people.models.Contact`), or ``None``.
+
+    Keys are contact fields (``"phone"``, ``"job_title"``, …) plus ``"country"`` (ISO
+    3166-1 alpha-2) and ``"company"`` (a dict with ``name``, ``domain``, ``country``,
+    ``industry``, ``size``). The caller fills only fields that are still empty; the
+    plugin loaded first wins. Called safely: a failing implementation is logged and skipped.
+    """
+
+
+@hookspec
+def lead_scoring_rules(site: Any) -> list[Any] | None:
+    """Return scoring rules this plugin adds on ``site``, beside the rules edited in the
+    admin (Leads → Scoring rules).
+
+    A rule is any object with ``key`` (unique, stable: it names the rule in the score
+    history and its cap), ``label``, ``kind`` (``"engagement"`` or ``"fit"``), ``points``
+    (an int, may be negative), ``cap_points`` and ``cap_period_days`` (or ``None``) and a
+    method ``matches(contact, touchpoint)`` (``touchpoint`` is ``None`` for fit rules).
+    ``magpie_leads.scoring.PluginRule`` is a ready dataclass.
+    """
+
+
 @hookspec(firstresult=True)
 def visitor_company(request: Any) -> Any:
     """Return the :class:`magpie.people.models.Company` the visitor of ``request`` buys

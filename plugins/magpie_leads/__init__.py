@@ -1,0 +1,1 @@
+"""Lead management: lead forms, enrichment, scoring, lifecycle stages and handover to sales."""

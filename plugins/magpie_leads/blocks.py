@@ -1,0 +1,7 @@
+"""The landing page's lead form block."""
+
+from wagtail import blocks
+
+
+class LeadFormBlock(blocks.StaticBlock):
+    """Placeholder until the capture module lands."""

@@ -1,0 +1,3 @@
+"""URLs of the leads plugin (filled in by the capture module)."""
+
+urlpatterns: list = []
