@@ -92,6 +92,7 @@ class Contact(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
     locale = models.CharField(_("language"), max_length=10, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text="ISO 3166-1")
     company = models.ForeignKey(
         Company,
         null=True,
