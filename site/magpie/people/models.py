@@ -202,3 +202,63 @@ class ErasureLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email_hash[:12]}… {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class Segment(models.Model):
+    """A saved, dynamic set of contacts of one site: rules evaluated whenever it is used.
+
+    ``rules`` is the JSON of :mod:`magpie.people.segments` (``{"match": "all", "conditions":
+    [...]}``); the members are never stored, so a segment is always current.
+    """
+
+    site = models.ForeignKey(
+        "wagtailcore.Site",
+        on_delete=models.CASCADE,
+        related_name="contact_segments",
+        verbose_name=_("site"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """Validate the rules (a bad rule names the condition at fault)."""
+        from django.core.exceptions import ValidationError
+
+        from magpie.people.segments import validate_rules
+
+        try:
+            self.rules = validate_rules(self.rules)
+        except ValidationError as error:
+            raise ValidationError({"rules": error.messages}) from error
+
+    def contacts(self) -> models.QuerySet:
+        """The contacts matching the rules now (a plain queryset, no ordering)."""
+        from magpie.people.segments import contacts_matching
+
+        return contacts_matching(self.site_id, self.rules)
+
+    def count(self) -> int:
+        """How many contacts match the rules now (one ``COUNT(*)``)."""
+        from magpie.people.segments import count_matching
+
+        return count_matching(self.site_id, self.rules)
