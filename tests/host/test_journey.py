@@ -494,6 +494,64 @@ def test_js_endpoint_is_post_only(client, site):
     assert client.get(reverse("magpie_journey:events")).status_code == 405
 
 
+def test_js_endpoint_records_a_batch_at_once(client, site):
+    from magpie.journey.views import MAX_BATCH_EVENTS
+
+    client.cookies[CONSENT_COOKIE] = "all"
+    visitor = Visitor.objects.create(site=site)
+    client.cookies[VISITOR_COOKIE] = str(visitor.pk)
+    events = [{"type": "cta_click", "path": f"/de/{n}/", "data": {"n": n}} for n in range(24)]
+    events.append({"type": "download", "data": {"url": "/documents/1/a.pdf"}})
+    assert len(events) == MAX_BATCH_EVENTS
+    with CaptureQueriesContext(connection) as queries:
+        response = post_event(client, {"events": events}, Referer="http://testserver/de/x/")
+    assert response.status_code == 204
+    touchpoints = list(Touchpoint.objects.order_by("pk"))
+    assert [tp.path for tp in touchpoints] == [f"/de/{n}/" for n in range(24)] + ["/de/x/"]
+    assert {tp.visitor_id for tp in touchpoints} == {visitor.pk}
+    assert touchpoints[3].data == {"n": 3}
+    assert Event.objects.filter(type="touchpoint.recorded").count() == 1
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "magpie_journey_')]
+    assert len(inserts) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"events": [{"type": "cta_click"}] * 26}, 413, "at most 25 events"),
+        ({"events": [{"type": "cta_click", "data": {"x": "y" * 1500}}] * 22}, 413, "larger"),
+        ({"events": []}, 400, "non-empty list"),
+        ({"events": {"type": "cta_click"}}, 400, "non-empty list"),
+        ({"events": [{"type": "cta_click"}, {"type": "page_view"}]}, 400, "Event 1: unknown"),
+        ({"events": [{"type": "cta_click"}, "download"]}, 400, "Event 1 must be a JSON object"),
+        ({"events": [{"type": "cta_click"}, {"type": ["cta_click"]}]}, 400, "Event 1: unknown"),
+        ({"events": [{"type": "cta_click"}, {"type": "download", "data": 1}]}, 400, "data"),
+        ({"events": [{"type": "cta_click"}, {"type": "download", "path": 1}]}, 400, "strings"),
+        (
+            {"events": [{"type": "cta_click"}, {"type": "download", "data": {"x": "y" * 5000}}]},
+            400,
+            "Item 1: .*at most 4096",
+        ),
+    ],
+)
+def test_js_endpoint_refuses_a_bad_batch_and_stores_none_of_it(client, site, body, status, message):
+    import re
+
+    client.cookies[CONSENT_COOKIE] = "all"
+    response = post_event(client, body)
+    assert response.status_code == status
+    assert re.search(message, response.json()["error"])
+    assert not Touchpoint.objects.exists() and not Event.objects.exists()
+
+
+def test_js_endpoint_stores_no_batch_of_a_bot_or_without_consent(client, site):
+    batch = {"events": [{"type": "cta_click"}, {"type": "download"}]}
+    assert post_event(client, batch).status_code == 204
+    client.cookies[CONSENT_COOKIE] = "all"
+    assert post_event(client, batch, **{"User-Agent": "Googlebot/2.1"}).status_code == 204
+    assert not Touchpoint.objects.exists() and not Visitor.objects.exists()
+
+
 # --- the Campaigns admin -------------------------------------------------------------------
 
 
@@ -557,3 +615,176 @@ def test_record_ignores_a_forged_visitor_cookie(rf, site):
     request.COOKIES[CONSENT_COOKIE] = "all"
     request.COOKIES[VISITOR_COOKIE] = str(visitor.pk)
     assert record("search", request=request).visitor_id == visitor.pk
+
+
+# --- record_many() -------------------------------------------------------------------------
+
+
+def test_record_many_writes_one_insert_and_returns_the_touchpoints(site):
+    visitor = Visitor.objects.create(site=site)
+    items = [
+        {"type": "page_view", "visitor": visitor, "path": f"/de/seite-{n}/"} for n in range(5)
+    ] + [{"type": "search", "visitor": visitor.pk, "data": {"q": "motor"}}]
+    with CaptureQueriesContext(connection) as queries:
+        kept = recording.record_many(items, site=site)
+    inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1 and "magpie_journey_touchpoint" in inserts[0]
+    assert [tp.path for tp in kept[:5]] == [f"/de/seite-{n}/" for n in range(5)]
+    assert all(tp.pk for tp in kept)
+    assert Touchpoint.objects.filter(visitor=visitor).count() == 6
+    assert Touchpoint.objects.get(type="search").data == {"q": "motor"}
+
+
+def test_record_many_with_nothing_to_record_writes_nothing(site):
+    with CaptureQueriesContext(connection) as queries:
+        assert recording.record_many([], site=site) == []
+    assert len(queries) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"type": "teleport"}, "Unknown touchpoint type 'teleport'"),
+        ({"type": "download", "data": {"x": "y" * 5000}}, "at most 4096"),
+        ({"type": "download", "data": {"x": object()}}, "JSON-serialisable"),
+        ({"type": "download", "data": {"x": float("nan")}}, "JSON-serialisable"),
+        ({"type": "download", "data": ["a"]}, "JSON object"),
+        ({"type": "order_placed", "value": "viel"}, "not a number"),
+        ({"type": "download", "colour": "blue"}, "unknown argument"),
+        ({"type": ["download"]}, "Unknown touchpoint type"),
+    ],
+)
+def test_record_many_checks_every_item_as_record_does_and_stores_nothing(site, kwargs, message):
+    good = {"type": "download", "data": {"n": 1}}
+    with pytest.raises(ValueError, match=f"Item 2: .*{message}"):
+        recording.record_many([good, good, kwargs, good], site=site)
+    assert not Touchpoint.objects.exists() and not Event.objects.exists()
+
+
+def test_record_many_refuses_an_item_that_is_not_a_mapping(site):
+    with pytest.raises(ValueError, match="Item 1: a touchpoint is a mapping"):
+        recording.record_many([{"type": "download"}, "download"], site=site)
+    assert not Touchpoint.objects.exists()
+
+
+def test_record_many_needs_a_site(site):
+    with pytest.raises(ValueError, match="Item 0: record\\(\\) needs a request"):
+        recording.record_many([{"type": "download"}])
+
+
+def test_record_many_emits_the_same_events_as_record(site):
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    single = record("download", site=site, contact=contact, data={"n": 0})
+    reference = Event.objects.get()
+    reference_deliveries = set(reference.deliveries.values_list("plugin", flat=True))
+    kept = recording.record_many(
+        [
+            {"type": "page_view", "path": "/de/"},
+            {"type": "download", "contact": contact, "data": {"n": 1}},
+            {"type": "order_placed", "value": "12.5", "currency": "chf"},
+            {"type": "cta_click"},
+        ],
+        site=site,
+    )
+    events = Event.objects.exclude(pk=reference.pk).order_by("payload__touchpoint")
+    assert [e.payload["touchpoint"] for e in events] == [kept[1].pk, kept[2].pk]
+    assert [e.payload["type"] for e in events] == ["download", "order_placed"]
+    assert events[0].payload == {**recording.event_payload(kept[1]), "touchpoint": kept[1].pk}
+    assert events[1].payload["value"] == "12.50" and events[1].payload["currency"] == "CHF"
+    assert all(e.site_id == site.pk and e.type == "touchpoint.recorded" for e in events)
+    for event in events:
+        assert set(event.deliveries.values_list("plugin", flat=True)) == reference_deliveries
+    assert single.pk < kept[0].pk
+
+
+def test_record_many_rolls_back_the_touchpoints_when_the_outbox_fails(site, monkeypatch):
+    from magpie.events import outbox
+
+    def broken(events):
+        list(events)
+        raise RuntimeError("outbox down")
+
+    monkeypatch.setattr(outbox, "emit_many", broken)
+    with pytest.raises(RuntimeError):
+        recording.record_many([{"type": "page_view"}, {"type": "download"}], site=site)
+    assert not Touchpoint.objects.exists()
+
+
+def test_record_many_stitches_a_form_submission_with_visitor_and_contact(site):
+    visitor = Visitor.objects.create(site=site)
+    other = Visitor.objects.create(site=site)
+    record("page_view", site=site, visitor=visitor)
+    record("page_view", site=site, visitor=other)
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    recording.record_many(
+        [
+            {"type": "page_view", "visitor": other},
+            {"type": "form_submission", "visitor": visitor, "contact": contact},
+            {"type": "form_submission", "visitor": visitor, "contact": contact},
+        ],
+        site=site,
+    )
+    visitor.refresh_from_db()
+    assert visitor.contact == contact
+    assert Touchpoint.objects.filter(contact=contact).count() == 3  # the earlier view joined
+    assert not Touchpoint.objects.filter(visitor=other, contact__isnull=False).exists()
+
+
+def test_record_many_keeps_only_what_consent_allows(rf, site):
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    visitor = Visitor.objects.create(site=site)
+    request = rf.get("/de/", headers={"User-Agent": BROWSER})
+    request.COOKIES[VISITOR_COOKIE] = str(visitor.pk)
+    kept = recording.record_many(
+        [
+            {"type": "search", "data": {"q": "motor"}},
+            {"type": "form_submission", "contact": contact},
+        ],
+        request=request,
+    )
+    assert [tp.type for tp in kept] == ["form_submission"]
+    assert kept[0].visitor_id is None and kept[0].contact == contact
+    assert not Touchpoint.objects.filter(type="search").exists()
+    request.COOKIES[CONSENT_COOKIE] = "all"
+    kept = recording.record_many([{"type": "search", "path": "/de/?utm_source=x"}], request=request)
+    assert kept[0].visitor_id == visitor.pk and kept[0].utm_source == "x"
+
+
+# --- the cache behind recording ------------------------------------------------------------
+
+
+def test_visitor_marks_live_in_their_own_cache_and_survive_a_full_default_cache(
+    client, site, home_url, settings
+):
+    from django.core.cache import cache, caches
+
+    assert recording.visitor_cache() is caches["journey"]
+    assert settings.CACHES["journey"]["OPTIONS"]["MAX_ENTRIES"] >= 100_000
+    settings.MAGPIE_PAGE_CACHE_SECONDS = 0
+    client.cookies[CONSENT_COOKIE] = "all"
+    visit(client, home_url)
+    visitor = Visitor.objects.get()
+    for n in range(400):  # more than the default cache keeps (300)
+        cache.set(f"filler:{n}", n)
+    assert caches["journey"].get(f"magpie:journey:seen:{visitor.pk}") == 1
+    with CaptureQueriesContext(connection) as queries:
+        visit(client, home_url)
+    assert not [q for q in queries if "magpie_journey_visitor" in q["sql"]]
+
+
+def test_emit_reads_disabled_plugins_from_the_cache_and_follows_changes(
+    site, django_capture_on_commit_callbacks
+):
+    from magpie.events.models import Delivery
+    from magpie.pluginhost.models import PluginState
+
+    record("download", site=site)
+    with CaptureQueriesContext(connection) as queries:
+        record("download", site=site)
+    assert not [q for q in queries if "magpie_pluginhost" in q["sql"]]
+    before = set(Delivery.objects.values_list("plugin", flat=True))
+    assert "recorder" in before
+    PluginState.objects.update_or_create(site=site, plugin="recorder", defaults={"enabled": False})
+    tp = record("download", site=site)
+    event = Event.objects.get(payload__touchpoint=tp.pk)
+    assert "recorder" not in set(event.deliveries.values_list("plugin", flat=True))
