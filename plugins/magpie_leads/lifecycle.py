@@ -3,6 +3,12 @@
 :func:`change_stage` is the only way a stage changes: it locks the contact row, writes a
 :class:`~magpie_leads.models.StageChange`, and emits ``contact.stage_changed`` (plus
 ``lead.qualified`` on reaching MQL) in the same transaction.
+
+What moves a contact: a form submission makes a lead (capture); :func:`check_thresholds`
+makes an MQL when engagement plus fit reaches the site's threshold; the owner's accept
+makes an SQL (handover); a company's order makes its contacts customers
+(:func:`make_customers`); staff may set any stage with a reason. Nothing downgrades a
+contact automatically.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from django.db import transaction
 
 from magpie.events.outbox import emit
 from magpie.people.models import Contact
-from magpie_leads.models import StageChange
+from magpie_leads.models import LeadSettings, StageChange
 
 #: The stages in journey order; a contact moves forward unless staff move it back.
 ORDER: tuple[str, ...] = tuple(Contact.Stage.values)
@@ -73,3 +79,55 @@ def change_stage(
         if to_stage == Contact.Stage.MQL:
             emit("lead.qualified", payload, site=contact.site_id)
     return True
+
+
+#: Stages the score threshold moves to MQL (later stages are never touched by scores).
+BEFORE_MQL = (Contact.Stage.SUBSCRIBER.value, Contact.Stage.LEAD.value)
+DEFAULT_MQL_THRESHOLD = LeadSettings._meta.get_field("mql_threshold").default
+
+
+def mql_threshold(site_id: int) -> int:
+    """The site's MQL threshold on engagement plus fit (the default without settings)."""
+    value = LeadSettings.objects.filter(site_id=site_id).values_list("mql_threshold", flat=True)
+    found = value.first()
+    return DEFAULT_MQL_THRESHOLD if found is None else int(found)
+
+
+def check_thresholds(contact: Contact) -> bool:
+    """Move a subscriber or lead whose engagement plus fit reaches the site's MQL
+    threshold to MQL (cause "score"); return whether it moved.
+
+    Reads the stored scores (one query), so it is cheap after every touchpoint. A
+    contact at MQL or later is left alone, and nothing moves back when scores decay.
+    """
+    row = (
+        Contact.objects.filter(pk=contact.pk)
+        .values_list("stage", "engagement_score", "fit_score", "site_id")
+        .first()
+    )
+    if row is None:
+        return False
+    stage, engagement, fit, site_id = row
+    if stage not in BEFORE_MQL:
+        return False
+    threshold = mql_threshold(site_id)
+    total = int(engagement) + int(fit)
+    if total < threshold:
+        return False
+    reason = f"score {total} ≥ {threshold} (engagement {engagement}, fit {fit})"
+    return change_stage(contact, Contact.Stage.MQL, cause=StageChange.Cause.SCORE, reason=reason)
+
+
+def make_customers(contacts: Any, *, reason: str = "") -> int:
+    """Make each contact a customer (cause "order") unless it is one; return how many moved.
+
+    Contacts are locked one at a time in primary-key order (no deadlocks with a second
+    order of the same company).
+    """
+    moved = 0
+    for contact in sorted(contacts, key=lambda c: c.pk):
+        if change_stage(
+            contact, Contact.Stage.CUSTOMER, cause=StageChange.Cause.ORDER, reason=reason
+        ):
+            moved += 1
+    return moved
