@@ -18,9 +18,11 @@ from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
 
+import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -35,6 +37,7 @@ from django.views import View
 from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
 from wagtail.admin import messages
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column, DateColumn
@@ -44,8 +47,10 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 
-from magpie.people.models import Company, ConsentRecord, Contact, CustomerGroup
+from magpie.journey.models import Channel
+from magpie.people.models import Company, ConsentRecord, Contact, CustomerGroup, Segment
 from magpie.people.privacy import erase_contact, export_contact
+from magpie.people.segment_views import SegmentViewSet, segment_contacts, segments_visible_to
 
 CUSTOMERS_MENU_HOOK = "register_magpie_customers_menu_item"
 CONTACTS = "magpie_contacts"
@@ -160,7 +165,92 @@ class ForbiddenMixin(PermissionRequiredMixin):
         return permission_denied(self.request, PermissionDenied())
 
 
+class ContactFilterSet(WagtailFilterSet):
+    """Filters of Customers → Contacts, and ``?segment=<id>`` (a saved segment's members).
+
+    A segment id that does not exist or that the user may not see is dropped (the view says
+    so) and the other filters still apply.
+    """
+
+    segment = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Segment"),
+        queryset=lambda request: segments_visible_to(request.user) if request else None,
+        method="filter_segment",
+    )
+    stage = django_filters.MultipleChoiceFilter(
+        label=gettext_lazy("Lifecycle stage"),
+        choices=Contact.Stage.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    source = django_filters.MultipleChoiceFilter(
+        label=gettext_lazy("Source"), choices=Channel.choices, widget=forms.CheckboxSelectMultiple
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Owner"),
+        queryset=lambda request: get_user_model().objects.order_by(get_user_model().USERNAME_FIELD),
+    )
+    country = django_filters.CharFilter(
+        label=gettext_lazy("Country"), lookup_expr="iexact", help_text="ISO 3166-1, e.g. CH"
+    )
+    company_country = django_filters.CharFilter(
+        field_name="company__country",
+        label=gettext_lazy("Company country"),
+        lookup_expr="iexact",
+        help_text="ISO 3166-1, e.g. CH",
+    )
+    engagement_min = django_filters.NumberFilter(
+        field_name="engagement_score", lookup_expr="gte", label=gettext_lazy("Engagement at least")
+    )
+    engagement_max = django_filters.NumberFilter(
+        field_name="engagement_score", lookup_expr="lte", label=gettext_lazy("Engagement at most")
+    )
+    fit_min = django_filters.NumberFilter(
+        field_name="fit_score", lookup_expr="gte", label=gettext_lazy("Fit at least")
+    )
+    fit_max = django_filters.NumberFilter(
+        field_name="fit_score", lookup_expr="lte", label=gettext_lazy("Fit at most")
+    )
+    created_at = django_filters.DateFromToRangeFilter(
+        label=gettext_lazy("Created"), widget=DateRangePickerWidget
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["site", "company"]
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        self.segment_error = ""
+        request = kwargs.get("request")
+        raw = data.get("segment") if data is not None else None
+        if raw:
+            visible = segments_visible_to(request.user) if request else Segment.objects.none()
+            if not (str(raw).isdigit() and visible.filter(pk=int(raw)).exists()):
+                data = data.copy()
+                data.pop("segment")
+                self.segment_error = _("That segment does not exist or you may not see it.")
+        super().__init__(data, *args, **kwargs)
+
+    def filter_segment(self, queryset: Any, name: str, value: Segment | None) -> Any:
+        if value is None:
+            return queryset
+        try:
+            return segment_contacts(queryset, value)
+        except ValidationError as error:
+            self.segment_error = _("The rules of segment %(name)s are invalid: %(error)s") % {
+                "name": value.name,
+                "error": " ".join(error.messages),
+            }
+            return queryset
+
+
 class ContactIndexView(IndexView):
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        error = getattr(self.filters, "segment_error", "") if self.filters else ""
+        if error:
+            messages.warning(self.request, error + " " + _("The list is not filtered by it."))
+        return queryset
+
     def get_list_more_buttons(self, instance: Contact) -> list[Any]:
         buttons = list(super().get_list_more_buttons(instance))
         return buttons + _privacy_actions(self.request.user, instance, MenuItem)
@@ -473,7 +563,7 @@ class ContactViewSet(ModelViewSet):
         Column("owner", label=gettext_lazy("Owner")),
         DateColumn("created_at", label=gettext_lazy("Created"), sort_key="created_at"),
     ]
-    list_filter = ["stage", "owner", "company", "site", "created_at"]
+    filterset_class = ContactFilterSet
     search_fields = ["email", "first_name", "last_name"]
     ordering = ["-created_at"]
     panels = [
@@ -504,10 +594,11 @@ class ContactViewSet(ModelViewSet):
 
 
 class CustomersViewSetGroup(ViewSetGroup):
-    """The Customers menu: contacts, companies and customer groups, plus plugins' items."""
+    """The Customers menu: contacts, segments, companies and customer groups, plus plugins'
+    items."""
 
     menu_label = gettext_lazy("Customers")
     menu_icon = "group"
     menu_order = 260
     submenu_hook = CUSTOMERS_MENU_HOOK
-    items = (ContactViewSet, CompanyViewSet, CustomerGroupViewSet)
+    items = (ContactViewSet, SegmentViewSet, CompanyViewSet, CustomerGroupViewSet)
