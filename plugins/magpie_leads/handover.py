@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from magpie.events.outbox import emit
 from magpie.people.models import Contact
-from magpie_leads.lifecycle import change_stage
+from magpie_leads.lifecycle import change_stage, event_site
 from magpie_leads.models import CountryAssignment, FollowUpTask, LeadSettings, StageChange
 
 logger = logging.getLogger("magpie.plugins.leads")
@@ -231,7 +231,7 @@ def accept(task: FollowUpTask, user: Any) -> FollowUpTask:
         emit(
             "lead.accepted",
             {"contact": task.contact_id, "task": task.pk, "owner": task.owner_id, "by": user.pk},
-            site=task.contact.site_id,
+            site=event_site(task.contact.site_id),
         )
     return task
 
@@ -265,6 +265,6 @@ def return_lead(task: FollowUpTask, user: Any, reason: str) -> FollowUpTask:
                 "by": user.pk,
                 "reason": reason,
             },
-            site=task.contact.site_id,
+            site=event_site(task.contact.site_id),
         )
     return task

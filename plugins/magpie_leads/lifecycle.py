@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from wagtail.models import Site
 
 from magpie.events.outbox import emit
 from magpie.people.models import Contact
@@ -23,6 +24,11 @@ from magpie_leads.models import LeadSettings, StageChange
 
 #: The stages in journey order; a contact moves forward unless staff move it back.
 ORDER: tuple[str, ...] = tuple(Contact.Stage.values)
+
+
+def event_site(site_id: int) -> Site:
+    """A :class:`Site` carrying only its id (what :func:`emit` needs), without a query."""
+    return Site(pk=site_id)
 
 
 def rank(stage: str) -> int:
@@ -75,9 +81,10 @@ def change_stage(
             "to": to_stage,
             "cause": cause,
         }
-        emit("contact.stage_changed", payload, site=contact.site_id)
+        site = event_site(contact.site_id)
+        emit("contact.stage_changed", payload, site=site)
         if to_stage == Contact.Stage.MQL:
-            emit("lead.qualified", payload, site=contact.site_id)
+            emit("lead.qualified", payload, site=site)
     return True
 
 
