@@ -99,7 +99,8 @@ def emit(type: str, payload: dict[str, Any] | None = None, site: Any = None) -> 
     _checked_type(type)
     payload = _json(payload)
     with transaction.atomic():
-        event = Event.objects.create(type=type, payload=payload, site=site)
+        # A Site or its id, as emit_many() accepts.
+        event = Event.objects.create(type=type, payload=payload, site_id=getattr(site, "pk", site))
         plugins = _plugins_for(type, site)
         Delivery.objects.bulk_create(Delivery(event=event, plugin=name) for name in plugins)
     if plugins:

@@ -38,6 +38,12 @@ def _same_origin(request: HttpRequest) -> bool:
     return request.headers.get("Sec-Fetch-Site") == "same-origin"
 
 
+def same_origin(request: HttpRequest) -> bool:
+    """Public name of the origin check for other token-less POST endpoints on cached pages
+    (the leads plugin's form submission): see :func:`_same_origin`."""
+    return _same_origin(request)
+
+
 @csrf_exempt  # token-less by design: see _same_origin
 @require_POST
 def consent(request: HttpRequest) -> HttpResponse:
