@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from magpie.journey.models import Campaign, Touchpoint
 from magpie.people.models import Company, Contact, Segment
@@ -32,9 +32,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache_and_speak_english():
+    """Messages are asserted in English (the admin's default language is German)."""
     cache.clear()
-    yield
+    with translation.override("en"):
+        yield
     cache.clear()
 
 
@@ -194,6 +196,14 @@ def test_validate_rules_rejects_with_a_message_naming_the_part(rules, message):
     with pytest.raises(ValidationError) as error:
         validate_rules(rules)
     assert message in " ".join(error.value.messages)
+
+
+def test_validate_rules_messages_are_translated():
+    with translation.override("de"), pytest.raises(ValidationError) as error:
+        validate_rules(_one("engagement_score", "gte", "50"))
+    assert error.value.messages == [
+        "Bedingung 1 (engagement_score gte): Ganze Zahl erwartet, erhalten: Text."
+    ]
 
 
 def test_validate_rules_bounds_sizes():
