@@ -49,7 +49,7 @@ def prospect_alert(touchpoint: Any) -> ProspectAlert | None:
         return None
     with transaction.atomic():
         contact = (
-            Contact.objects.select_for_update()
+            Contact.objects.select_for_update(of=("self",))
             .select_related("owner", "company", "site")
             .filter(pk=touchpoint.contact_id)
             .first()

@@ -106,7 +106,7 @@ def hand_over(contact: Contact) -> FollowUpTask | None:
     """
     with transaction.atomic():
         contact = (
-            Contact.objects.select_for_update()
+            Contact.objects.select_for_update(of=("self",))
             .select_related("company", "owner", "site")
             .filter(pk=contact.pk)
             .first()

@@ -379,8 +379,8 @@ def _award(
     at: datetime,
     taken: set[str],
 ) -> ScoreEvent | None:
-    """The score event ``rule`` earns for ``touchpoint`` (after its cap), unsaved."""
-    if rule.key in taken or not _safe_match(rule, contact, touchpoint):
+    """The score event a matching ``rule`` earns for ``touchpoint`` (after its cap), unsaved."""
+    if rule.key in taken:
         return None
     points = int(rule.points)
     reason = ""
@@ -442,7 +442,10 @@ def score_touchpoint(
         return []
     if rules is None:
         rules = rules_for(contact.site_id, ENGAGEMENT)
-    rules = [rule for rule in rules if rule.kind == ENGAGEMENT]
+    # Matching needs no lock: most touchpoints (page views) match nothing and cost no write.
+    rules = [
+        rule for rule in rules if rule.kind == ENGAGEMENT and _safe_match(rule, contact, touchpoint)
+    ]
     if not rules:
         return []
     now = now or timezone.now()
@@ -540,7 +543,7 @@ def decay_scores(*, now: datetime | None = None, batch: int = DECAY_BATCH, site:
         last = ids[-1]
         with transaction.atomic():
             rows = (
-                ScoreState.objects.select_for_update()
+                ScoreState.objects.select_for_update(of=("self",))
                 .filter(pk__in=ids)
                 .order_by("pk")
                 .values_list(

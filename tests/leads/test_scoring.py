@@ -451,3 +451,28 @@ def test_concurrent_touchpoints_of_one_contact_lose_no_points(magpie_site):
     expected = sum(e.worth_now for e in history(contact, T0 + days(1)))
     assert engagement_now(contact, T0 + days(1)) == pytest.approx(expected)
     assert _score(contact) == round(expected)
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+def test_scoring_demo_is_idempotent(site):
+    from magpie_leads.models import LeadSettings
+    from magpie_leads.scoring_demo import DEMO_RULES, load_scoring_demo
+
+    out = io.StringIO()
+    load_scoring_demo(out)
+    assert "scoring rule" in out.getvalue()
+    assert ScoringRule.objects.filter(site=site).count() == len(DEMO_RULES)
+    assert LeadSettings.objects.get(site=site).sales_group.name == "Sales"
+    again = io.StringIO()
+    load_scoring_demo(again)
+    assert again.getvalue() == ""
+    assert ScoringRule.objects.filter(site=site).count() == len(DEMO_RULES)
+    # The demo's rules score what they say: a purchaser at a 50+ manufacturer.
+    contact = make_contact(
+        site,
+        job_title="Head of Purchasing",
+        company=make_company(industry="Manufacturing", size="50-249"),
+    )
+    assert score_fit(contact) == 35
