@@ -520,3 +520,34 @@ def test_admin_needs_permissions(client, site, lead_form, sales_user):
     client.force_login(type(sales_user).objects.get(pk=sales_user.pk))
     assert client.get(reverse("magpie_leads_submissions:index")).status_code == 200
     assert client.get(inspect).status_code == 200
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+def test_demo_adds_the_form_to_the_whitepaper_page_once(client, settings, tmp_path):
+    import io
+
+    from wagtail.models import CollectionViewRestriction
+
+    from magpie.content.demo import demo_key, load_demo
+    from magpie.content.models import LandingPage
+    from magpie_leads.capture_demo import DOCUMENT_TITLE, load_capture_demo
+    from magpie_leads.models import LeadForm
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    load_demo(stdout=io.StringIO())
+    load_capture_demo(io.StringIO())
+    load_capture_demo(io.StringIO())  # a second run changes nothing
+    assert LeadForm.objects.count() == 2
+    pages = LandingPage.objects.filter(translation_key=demo_key("landing:whitepaper"))
+    assert pages.count() == 2
+    for page in pages:
+        assert [b.block_type for b in page.body].count("lead_form") == 1
+    document = get_document_model().objects.get(title=DOCUMENT_TITLE)
+    assert document.file.read(5) == b"%PDF-"
+    assert CollectionViewRestriction.objects.filter(collection=document.collection).exists()
+    german = pages.get(locale__language_code="de")
+    html = client.get(german.url).content.decode()
+    form = LeadForm.objects.get(name__endswith="(DE)")
+    assert f'action="{submit_url(form)}"' in html and "Whitepaper anfordern" in html
