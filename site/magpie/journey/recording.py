@@ -569,7 +569,7 @@ def identify(request_or_visitor: Any, contact: Any) -> int:
         vid = getattr(request_or_visitor, "pk", request_or_visitor)
     if vid is None:
         return 0
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         linked = Visitor.objects.filter(pk=vid, site_id=contact.site_id).update(contact=contact)
         if not linked:
             return 0
