@@ -82,11 +82,11 @@ DATE_OP_LABELS = {
     "lte": gettext_lazy("on or before (date)"),
 }
 RULES_HELP = gettext_lazy(
-    'The rules as JSON, written by the builder above: {"match": "all" or "any", '
-    '"conditions": [...]}. A field condition is {"field": "stage", "op": "in", "value": '
-    '["mql", "sql"]}; a touchpoint condition is {"touchpoints": {"type": "page_view", '
-    '"within_days": 30, "min_count": 3, "path_prefix": "/pricing"}} ("negate": true for '
-    '"has not"). See docs/segments.md.'
+    "Build the rules with the controls below; they are saved as JSON, which you may also edit "
+    'by hand: {"match": "all" or "any", "conditions": [...]}. A field condition is {"field": '
+    '"stage", "op": "in", "value": ["mql", "sql"]}; a touchpoint condition is {"touchpoints": '
+    '{"type": "page_view", "within_days": 30, "min_count": 3, "path_prefix": "/pricing"}} '
+    '("negate": true for "has not"). See docs/segments.md.'
 )
 
 
@@ -205,7 +205,9 @@ class RulesWidget(forms.Textarea):
 
     @property
     def media(self) -> forms.Media:
-        return forms.Media(js=["magpie/people/segments.js"])
+        return forms.Media(
+            js=["magpie/people/segments.js"], css={"all": ["magpie/people/segments.css"]}
+        )
 
 
 class SegmentForm(WagtailAdminModelForm):

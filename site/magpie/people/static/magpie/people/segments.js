@@ -165,7 +165,6 @@
         var input = el("input", {
           type: "text",
           value: tp[key] === undefined ? "" : String(tp[key]),
-          placeholder: item[1],
           inputmode: item[2] ? "numeric" : null,
           size: item[2] ? 6 : 16,
         });
