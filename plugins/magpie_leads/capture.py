@@ -186,7 +186,10 @@ def _utm(form: LeadSubmissionForm, page_path: str, request: Any) -> dict[str, st
 def _contact(site_id: int, email: str) -> tuple[Contact, bool]:
     """The site's contact with ``email`` (created if missing, safe against a race), locked."""
     contact, created = Contact.objects.get_or_create(site_id=site_id, email=email)
-    contact = Contact.objects.select_for_update().select_related("company").get(pk=contact.pk)
+    # Lock the contact row only (PostgreSQL refuses FOR UPDATE on the outer-joined company).
+    contact = (
+        Contact.objects.select_for_update(of=("self",)).select_related("company").get(pk=contact.pk)
+    )
     return contact, created
 
 
