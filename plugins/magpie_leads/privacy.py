@@ -22,10 +22,11 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def export_contact(contact: Any) -> dict[str, Any]:
+def export_contact(contact: Any) -> dict[str, Any] | None:
     """The contact's submissions (answers, page, UTM tags, time), score history, stage
-    changes, follow-up tasks and prospect alerts, JSON-ready and oldest first."""
-    return {
+    changes, follow-up tasks and prospect alerts, JSON-ready and oldest first; ``None``
+    when the plugin holds nothing about the contact (it is then left out of the export)."""
+    data = {
         "submissions": [
             {
                 "form": sub.form.name if sub.form_id else None,
@@ -77,6 +78,7 @@ def export_contact(contact: Any) -> dict[str, Any]:
             for alert in ProspectAlert.objects.filter(contact=contact).order_by("sent_at", "pk")
         ],
     }
+    return data if any(data.values()) else None
 
 
 def erase_contact(contact: Any) -> dict[str, int]:

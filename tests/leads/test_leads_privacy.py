@@ -73,3 +73,8 @@ def test_erase_deletes_submissions_and_history(client, site, lead_form, superuse
     assert not FollowUpTask.objects.exists()
     assert not ScoreEvent.objects.filter(contact_id=contact.pk).exists()
     assert lead_form.submissions.count() == 1
+
+
+def test_nothing_stored_nothing_exported(site):
+    contact = Contact.objects.create(site=site, email="quiet@acme.ch")
+    assert "leads" not in export_contact(contact)["plugins"]
