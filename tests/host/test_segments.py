@@ -633,6 +633,37 @@ def test_contacts_list_filtered_by_segment(admin_client, magpie_site, people):
     assert [c.email for c in both.context["object_list"]] == ["beat@alpen.ch"]
 
 
+def test_contacts_list_filtered_by_segment_with_activity(admin_client, magpie_site, people):
+    _tp(people["anna"], 2, type="form_submission")
+    _tp(people["beat"], 2, type="download")
+    segment = Segment.objects.create(
+        site=magpie_site,
+        name="Silent Swiss",
+        rules={
+            "match": "all",
+            "conditions": [
+                {"field": "company.country", "op": "eq", "value": "CH"},
+                {"touchpoints": {"type": "form_submission", "within_days": 30, "negate": True}},
+            ],
+        },
+    )
+    response = admin_client.get(reverse("magpie_contacts:index"), {"segment": segment.pk})
+    assert [c.email for c in response.context["object_list"]] == ["beat@alpen.ch"]
+    segment.rules = {
+        "match": "any",
+        "conditions": [
+            {"field": "stage", "op": "eq", "value": "customer"},
+            {"touchpoints": {"type": "download", "within_days": 30}},
+        ],
+    }
+    segment.save()
+    response = admin_client.get(reverse("magpie_contacts:index"), {"segment": segment.pk})
+    assert {c.email for c in response.context["object_list"]} == {
+        "beat@alpen.ch",
+        "carla@rhein.de",
+    }
+
+
 @pytest.mark.parametrize("value", ["999999", "abc", "-1"])
 def test_bad_segment_id_is_ignored_with_a_message(admin_client, magpie_site, people, value):
     response = admin_client.get(
