@@ -16,6 +16,14 @@ def form_context(lead_form: LeadForm, *, heading: str = "", form: Any = None) ->
     The same for every visitor unless ``form`` is a bound form (the 400 page).
     """
     form = form if form is not None else build_form(lead_form)
+    if form.is_bound:
+        for name in form.errors:
+            if name in form.fields:
+                # Point the field at its error message (and help text) for screen readers.
+                ids = [f"{form[name].auto_id}-error"]
+                if form.fields[name].help_text:
+                    ids.append(f"{form[name].auto_id}_helptext")
+                form.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
     spec_names = [spec.name for spec in form.specs]
     return {
         "lead_form": lead_form,

@@ -243,6 +243,7 @@ def test_missing_or_malformed_fields_answer_400_and_store_nothing(
     html = page.content.decode()
     assert "Please correct the fields marked below." in html
     assert 'aria-invalid="true"' in html
+    assert f'aria-describedby="leadform-{lead_form.pk}-{field}-error' in html
     as_json = post(client, lead_form, answers(**changes), json=True)
     assert as_json.status_code == 400
     body = as_json.json()
@@ -507,12 +508,22 @@ def test_admin_submissions_list_detail_and_export(client, site, lead_form, super
     assert client.get(reverse("magpie_leads_submissions:add")).status_code != 200  # read-only
 
 
+def test_admin_create_and_edit_views_of_a_form(client, site, lead_form, landing_page, superuser):
+    client.force_login(superuser)
+    assert client.get(reverse("magpie_leads_forms:add")).status_code == 200
+    edit = client.get(reverse("magpie_leads_forms:edit", args=[lead_form.pk]))
+    assert edit.status_code == 200 and CONSENT_TEXT in edit.content.decode()
+    page_edit = client.get(reverse("wagtailadmin_pages:edit", args=[landing_page.pk]))
+    assert page_edit.status_code == 200
+
+
 def test_admin_needs_permissions(client, site, lead_form, sales_user):
     post(client, lead_form, answers())
     submission = Submission.objects.get()
     client.force_login(sales_user)
     inspect = reverse("magpie_leads_submissions:inspect", args=[submission.pk])
     assert client.get(reverse("magpie_leads_submissions:index")).status_code == 403
+    assert client.get(reverse("magpie_leads_forms:list")).status_code == 403
     assert client.get(inspect).status_code == 403
     sales_user.groups.get().permissions.add(
         Permission.objects.get(content_type__app_label="magpie_leads", codename="view_submission")
