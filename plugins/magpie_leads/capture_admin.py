@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import ModelPermissionPolicy
@@ -171,7 +171,12 @@ class SubmissionViewSet(ModelViewSet):
     inspect_view_class = SubmissionInspectView
     form_fields = ["page_path"]  # never reachable: nobody may add or change
     list_display = [
-        DateColumn("created_at", label=_("Sent"), sort_key="created_at"),
+        TitleColumn(
+            "created_at",
+            label=_("Sent"),
+            sort_key="created_at",
+            url_name="magpie_leads_submissions:inspect",
+        ),
         Column("form", label=_("Form")),
         ContactColumn("contact", label=_("Contact")),
         Column("page_path", label=_("Page")),

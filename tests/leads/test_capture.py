@@ -499,6 +499,7 @@ def test_admin_submissions_list_detail_and_export(client, site, lead_form, super
     assert index.status_code == 200
     html = index.content.decode()
     assert "anna.muster@acme-tools.ch" in html and "spring" in html
+    assert reverse("magpie_leads_submissions:inspect", args=[submission.pk]) in html
     detail = client.get(reverse("magpie_leads_submissions:inspect", args=[submission.pk]))
     assert detail.status_code == 200 and "Head of Engineering" in detail.content.decode()
     export = client.get(reverse("magpie_leads_submissions:index") + "?export=csv")
