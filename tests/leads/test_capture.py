@@ -563,3 +563,59 @@ def test_demo_adds_the_form_to_the_whitepaper_page_once(client, settings, tmp_pa
     html = client.get(german.url).content.decode()
     form = LeadForm.objects.get(name__endswith="(DE)")
     assert f'action="{submit_url(form)}"' in html and "Whitepaper anfordern" in html
+
+
+# --- concurrency (PostgreSQL) --------------------------------------------------------------
+
+
+def _at_once(lead_form: Any, payloads: list[dict[str, Any]]) -> list[Any]:
+    """POST ``payloads`` from as many threads released together; return the responses."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    start = threading.Barrier(len(payloads))
+    responses: list[Any] = [None] * len(payloads)
+    errors: list[BaseException] = []
+
+    def work(index: int, data: dict[str, Any]) -> None:
+        try:
+            client = Client()
+            start.wait()
+            responses[index] = post(client, lead_form, data)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=item) for item in enumerate(payloads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return responses
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_double_click_at_the_same_moment_is_one_submission(magpie_site):
+    lead_form = make_lead_form()
+    data = answers()
+    responses = _at_once(lead_form, [data, data, data])
+    assert [r.status_code for r in responses] == [303, 303, 303]
+    assert len({r["Location"] for r in responses}) == 1
+    assert Submission.objects.count() == 1 and Contact.objects.count() == 1
+    assert ConsentRecord.objects.count() == 1
+    assert Event.objects.filter(type="lead.captured").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_forms_of_a_new_email_at_once_make_one_contact(magpie_site):
+    lead_form = make_lead_form()
+    responses = _at_once(lead_form, [answers(), answers(job_title="CTO")])
+    assert [r.status_code for r in responses] == [303, 303]
+    assert Submission.objects.count() == 2
+    assert Contact.objects.count() == 1 and Company.objects.count() == 1
