@@ -69,6 +69,8 @@ def field_specs(lead_form: LeadForm) -> list[FieldSpec]:
             continue
         value = block.value
         target = value.get("target") or FieldTarget.CUSTOM
+        if target not in FieldTarget.values:  # a target a later version dropped
+            target = FieldTarget.CUSTOM
         if target == FieldTarget.CUSTOM:
             key = (value.get("key") or "").strip()
             name = key if key and key not in RESERVED else f"custom_{index}"
