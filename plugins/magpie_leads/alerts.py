@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from magpie.people.models import Contact
 from magpie_leads.handover import _owner_language, _send, contact_links
 from magpie_leads.models import LeadSettings, ProspectAlert
+from magpie_leads.scoring import site_values
 
 logger = logging.getLogger("magpie.plugins.leads")
 
@@ -44,7 +45,11 @@ def prospect_alert(touchpoint: Any) -> ProspectAlert | None:
     return the alert recorded (``None`` otherwise)."""
     if touchpoint is None or touchpoint.type != "page_view" or touchpoint.contact_id is None:
         return None
-    row = LeadSettings.objects.filter(site_id=touchpoint.site_id).first() or LeadSettings()
+    values = site_values(touchpoint.site_id)
+    row = LeadSettings(
+        alert_path_prefixes=values["alert_path_prefixes"],
+        alert_throttle_hours=values["alert_throttle_hours"],
+    )
     if not is_alert_page(touchpoint, row.alert_prefixes):
         return None
     with transaction.atomic():

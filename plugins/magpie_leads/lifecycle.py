@@ -95,8 +95,9 @@ DEFAULT_MQL_THRESHOLD = LeadSettings._meta.get_field("mql_threshold").default
 
 def mql_threshold(site_id: int) -> int:
     """The site's MQL threshold on engagement plus fit (the default without settings)."""
-    value = LeadSettings.objects.filter(site_id=site_id).values_list("mql_threshold", flat=True)
-    found = value.first()
+    from magpie_leads.scoring import site_values
+
+    found = site_values(site_id).get("mql_threshold")
     return DEFAULT_MQL_THRESHOLD if found is None else int(found)
 
 

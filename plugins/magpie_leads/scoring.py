@@ -328,10 +328,39 @@ def _safe_match(rule: Any, contact: Contact, touchpoint: Any) -> bool:
 # -- decay ----------------------------------------------------------------------------------
 
 
+#: The lead settings every event reads, kept in Django's cache per site (seconds).
+SETTINGS_CACHE_SECONDS = 60
+SETTINGS_FIELDS = ("half_life_days", "mql_threshold", "alert_path_prefixes", "alert_throttle_hours")
+
+
+def _settings_key(site_id: int) -> str:
+    return f"magpie:leads:settings:{site_id}"
+
+
+def site_values(site_id: int) -> dict[str, Any]:
+    """The site's half-life, MQL threshold and alert settings (defaults without a settings
+    row), from Django's cache; saving the settings clears the entry."""
+    key = _settings_key(site_id)
+    found = cache.get(key)
+    if found is None:
+        found = LeadSettings.objects.filter(site_id=site_id).values(*SETTINGS_FIELDS).first()
+        if found is None:
+            found = {name: LeadSettings._meta.get_field(name).default for name in SETTINGS_FIELDS}
+        cache.set(key, found, SETTINGS_CACHE_SECONDS)
+    return found
+
+
+def _forget_settings(sender: Any, instance: LeadSettings, **kwargs: Any) -> None:
+    cache.delete(_settings_key(instance.site_id))
+
+
+post_save.connect(_forget_settings, sender=LeadSettings, dispatch_uid="magpie_leads_settings")
+post_delete.connect(_forget_settings, sender=LeadSettings, dispatch_uid="magpie_leads_settings_d")
+
+
 def half_life_days(site_id: int) -> float:
     """The site's engagement half-life in days (the default without lead settings)."""
-    days = LeadSettings.objects.filter(site_id=site_id).values_list("half_life_days", flat=True)
-    return float(days.first() or DEFAULT_HALF_LIFE)
+    return float(site_values(site_id)["half_life_days"] or DEFAULT_HALF_LIFE)
 
 
 def decay_factor(since: datetime, until: datetime, half_life: float) -> float:
@@ -524,45 +553,49 @@ def decay_scores(*, now: datetime | None = None, batch: int = DECAY_BATCH, site:
 
     Only contacts whose score is not 0 are looked at (decay only shrinks a score, so a 0
     stays 0 until new points arrive), in batches of ``batch`` in primary-key order. Each
-    batch locks its score states (as :func:`score_touchpoint` does), computes
+    batch locks its score states (as :func:`score_touchpoint` does, so a touchpoint scored
+    meanwhile is never overwritten with an older value), computes
     ``engagement · 0.5 ** (Δdays / half-life)`` and updates only the contacts whose
-    rounded score changed, in one ``UPDATE``.
+    rounded score changed, one ``UPDATE … WHERE id IN (…)`` per new score value.
     """
-    from django.db.models import Case, IntegerField, Value, When
-
     now = now or timezone.now()
     half_lives = dict(LeadSettings.objects.values_list("site_id", "half_life_days"))
-    states = ScoreState.objects.exclude(contact__engagement_score=0)
+    contacts = Contact.objects.exclude(engagement_score=0)
     if site is not None:
-        states = states.filter(contact__site=site)
+        contacts = contacts.filter(site=site)
     changed, last = 0, 0
     while True:
-        ids = list(states.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
-        if not ids:
+        # One table in key order (no join whose other side is scanned from its start).
+        rows = list(
+            contacts.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "site_id", "engagement_score")[:batch]
+        )
+        if not rows:
             return changed
-        last = ids[-1]
+        last = rows[-1][0]
         with transaction.atomic():
-            rows = (
-                ScoreState.objects.select_for_update(of=("self",))
-                .filter(pk__in=ids)
+            states = {
+                pk: (engagement, as_of)
+                for pk, engagement, as_of in ScoreState.objects.select_for_update()
+                .filter(pk__in=[row[0] for row in rows])
                 .order_by("pk")
-                .values_list(
-                    "pk", "engagement", "as_of", "contact__site_id", "contact__engagement_score"
-                )
-            )
+                .values_list("pk", "engagement", "as_of")
+            }
             new: dict[int, int] = {}
-            for pk, engagement, as_of, site_id, score in rows:
+            for pk, site_id, score in rows:
+                if pk not in states:  # a score typed in by staff, without history
+                    continue
+                engagement, as_of = states[pk]
                 half_life = float(half_lives.get(site_id) or DEFAULT_HALF_LIFE)
                 value = round(decayed(engagement, as_of, now, half_life))
                 if value != score:
                     new[pk] = value
-            if new:
-                Contact.objects.filter(pk__in=new).update(
-                    engagement_score=Case(
-                        *(When(pk=pk, then=Value(value)) for pk, value in new.items()),
-                        output_field=IntegerField(),
-                    )
-                )
+            by_value: dict[int, list[int]] = {}
+            for pk, value in new.items():
+                by_value.setdefault(value, []).append(pk)
+            for value, pks in by_value.items():  # scores are small integers: few statements
+                Contact.objects.filter(pk__in=pks).update(engagement_score=value)
             changed += len(new)
 
 
@@ -570,17 +603,21 @@ def rescore(contact: Contact, *, now: datetime | None = None) -> int:
     """Rebuild ``contact``'s engagement history from its touchpoints with today's rules
     (after rules changed or the half-life was edited); also re-evaluates fit.
 
-    Deletes the contact's engagement events and score state and scores every touchpoint
-    again, oldest first, in one transaction. Returns the new engagement score.
+    Deletes the contact's engagement events, resets its score state (locked) and scores
+    every touchpoint again, oldest first, in one transaction. Returns the new engagement
+    score.
     """
     from magpie.journey.models import Touchpoint
 
     now = now or timezone.now()
     rules = rules_for(contact.site_id, ENGAGEMENT)
     with transaction.atomic():
-        Contact.objects.select_for_update().filter(pk=contact.pk).first()
+        # The state row first, as score_touchpoint locks it (the same lock order: no
+        # deadlock with a touchpoint of the contact scored meanwhile).
+        state = _locked_state(contact, now)
         ScoreEvent.objects.filter(contact=contact, kind=ENGAGEMENT).delete()
-        ScoreState.objects.filter(pk=contact.pk).delete()
+        state.engagement, state.as_of = 0.0, now
+        state.save(update_fields=["engagement", "as_of"])
         Contact.objects.filter(pk=contact.pk).update(engagement_score=0)
         touchpoints = Touchpoint.objects.filter(contact=contact).order_by("occurred_at", "pk")
         if rules:
