@@ -500,6 +500,11 @@ def test_admin_submissions_list_detail_and_export(client, site, lead_form, super
     html = index.content.decode()
     assert "anna.muster@acme-tools.ch" in html and "spring" in html
     assert reverse("magpie_leads_submissions:inspect", args=[submission.pk]) in html
+    other = make_lead_form(name="Other form")
+    index_url = reverse("magpie_leads_submissions:index")
+    filtered = client.get(index_url, {"form": other.pk}).content.decode()
+    assert "anna.muster@acme-tools.ch" not in filtered
+    assert "anna.muster@acme-tools.ch" in client.get(index_url, {"form": lead_form.pk}).text
     detail = client.get(reverse("magpie_leads_submissions:inspect", args=[submission.pk]))
     assert detail.status_code == 200 and "Head of Engineering" in detail.content.decode()
     export = client.get(reverse("magpie_leads_submissions:index") + "?export=csv")
