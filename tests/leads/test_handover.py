@@ -13,6 +13,7 @@ from django.core import mail
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.users.models import UserProfile
 
 from magpie.events.models import Event
 from magpie.people.models import Contact
@@ -115,6 +116,9 @@ def test_task_is_due_after_the_follow_up_days(site, django_user_model):
 
 def test_owner_email_summarises_the_lead_escaped(site, django_user_model):
     [owner] = sales_team(django_user_model, site, count=1)
+    profile = UserProfile.get_for_user(owner)
+    profile.preferred_language = "en"  # the email speaks the owner's admin language
+    profile.save()
     contact = mql(
         site,
         first_name="<b>Eve</b>",
