@@ -768,7 +768,8 @@ def generate(work: Path) -> dict[str, object]:
                     "locale": "'de'",
                     "company_id": (
                         f"CASE WHEN g <= {GEN_HOT} THEN {first_company} "
-                        f"WHEN g % 10 < 7 THEN {first_company + 1} + (g * 7919) % {companies - 1} "
+                        f"WHEN g % 10 < 7 THEN {first_company + 1} "
+                        f"+ (g::bigint * 7919) % {companies - 1} "
                         "END"
                     ),
                     "stage": stage,
@@ -959,17 +960,64 @@ def timeline(work: Path) -> dict[str, object]:
         figures["slowest_query_ms"] = round(1000 * float(slowest["time"]), 2)
         figures["url"] = url
         results[name] = figures
-    # the plan of the hot company's first page, for the record
-    company_sql, params = (
-        company_tps.order_by("-occurred_at", "-id").values("id")[:51].query.sql_with_params()
+
+    # The plans of the pages' touchpoint queries, for the record.
+    def plan(sql: str, params: Any) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + sql, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    def page_sql(queryset: Any) -> tuple[str, Any]:
+        return queryset.order_by("-occurred_at", "-id").values("id")[:51].query.sql_with_params()
+
+    plans = {
+        "contact_hot_first": plan(*page_sql(hot_tps)),
+        "contact_hot_type_order_placed": plan(*page_sql(hot_tps.filter(type="order_placed"))),
+        "company_hot_first": plan(*page_sql(company_tps)),
+    }
+    # The company page as one top-51 per contact (LATERAL), merged: what the view's query
+    # could be; timed as SQL beside the view's own query.
+    touchpoints = Touchpoint._meta.db_table
+    contacts = Touchpoint._meta.get_field("contact").related_model._meta.db_table
+    lateral = (
+        f"SELECT t.id FROM {contacts} c CROSS JOIN LATERAL (SELECT tp.id, tp.occurred_at "
+        f"FROM {touchpoints} tp WHERE tp.contact_id = c.id {{cursor}} "
+        "ORDER BY tp.occurred_at DESC, tp.id DESC LIMIT 51) t "
+        "WHERE c.company_id = %s ORDER BY t.occurred_at DESC, t.id DESC LIMIT 51"
     )
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + company_sql, params)
-        plan = [row[0] for row in cursor.fetchall()]
+    when, pk = cursor_at(company_tps, TIMELINE_DEPTH).split(",")
+    sql_cases = {
+        "company_hot_first: the view's query": page_sql(company_tps),
+        "company_hot_first: LATERAL per contact": (
+            lateral.format(cursor=""),
+            [hot_company],
+        ),
+        "company_hot_deep: the view's query": page_sql(
+            company_tps.filter(occurred_at__lte=when).exclude(occurred_at=when, id__gte=pk)
+        ),
+        "company_hot_deep: LATERAL per contact": (
+            lateral.format(cursor="AND (tp.occurred_at, tp.id) < (%s, %s)"),
+            [when, int(pk), hot_company],
+        ),
+    }
+    sql_timings = {}
+    for name, (sql, params) in sql_cases.items():
+
+        def run(sql: str = sql, params: Any = params) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+
+        sql_timings[name] = _timed(run, TIMELINE_RUNS)
+    plans["company_hot_first: LATERAL per contact"] = plan(
+        *sql_cases["company_hot_first: LATERAL per contact"]
+    )
     return {
         "cases": results,
         "worst_p95_ms": max(r["p95_ms"] for r in results.values()),
-        "hot_company_plan": plan,
+        "company_query_sql_ms": sql_timings,
+        "lateral_sql": lateral,
+        "plans": plans,
         "runs": TIMELINE_RUNS,
         "depth": TIMELINE_DEPTH,
     }

@@ -94,6 +94,8 @@ class Touchpoint(models.Model):
     site = models.ForeignKey(
         "wagtailcore.Site", on_delete=models.CASCADE, related_name="+", verbose_name=_("site")
     )
+    # No single-column indexes on visitor and contact: the (…, time) indexes below lead with
+    # them and serve every look-up by either, as well as the cascades.
     visitor = models.ForeignKey(
         Visitor,
         null=True,
@@ -101,6 +103,7 @@ class Touchpoint(models.Model):
         on_delete=models.SET_NULL,
         related_name="touchpoints",
         verbose_name=_("visitor"),
+        db_index=False,
     )
     contact = models.ForeignKey(
         "magpie_people.Contact",
@@ -109,6 +112,7 @@ class Touchpoint(models.Model):
         on_delete=models.SET_NULL,
         related_name="touchpoints",
         verbose_name=_("contact"),
+        db_index=False,
     )
     type = models.CharField(_("type"), max_length=40)
     occurred_at = models.DateTimeField(_("time"))
@@ -140,9 +144,21 @@ class Touchpoint(models.Model):
         verbose_name = _("touchpoint")
         verbose_name_plural = _("touchpoints")
         indexes = [
-            models.Index(fields=["contact", "-occurred_at"], name="journey_tp_contact_time"),
+            # A timeline page, keyset-paged on (occurred_at, id) newest first: one index range.
+            models.Index(
+                fields=["contact", "-occurred_at", "-id"], name="journey_tp_contact_time_id"
+            ),
+            # The same with a type filter (?type=…), however long the contact's history.
+            models.Index(
+                fields=["contact", "type", "-occurred_at", "-id"], name="journey_tp_contact_type"
+            ),
             models.Index(fields=["visitor", "-occurred_at"], name="journey_tp_visitor_time"),
-            models.Index(fields=["type", "occurred_at"], name="journey_tp_type_time"),
+            # Segments ("3 page views of /pricing in 30 days"): an index-only scan (PostgreSQL).
+            models.Index(
+                fields=["type", "occurred_at"],
+                include=["site", "contact", "path"],
+                name="journey_tp_type_time_cov",
+            ),
             models.Index(fields=["campaign", "occurred_at"], name="journey_tp_campaign_time"),
         ]
 
