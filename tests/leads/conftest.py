@@ -40,6 +40,7 @@ def make_lead_form(**overrides: Any) -> LeadForm:
         "heading": "Get the whitepaper",
         "consent_text": CONSENT_TEXT,
         "tags": "Whitepaper, linear",
+        "submit_label": "Send",
     }
     values.update(overrides)
     lead_form = LeadForm(**values)

@@ -29,6 +29,15 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safar
 ORIGIN = "http://testserver"
 
 
+@pytest.fixture
+def client() -> Any:
+    """A test client asking for English: the messages asserted are the English ones (the
+    site's default language is German)."""
+    from django.test import Client
+
+    return Client(headers={"Accept-Language": "en"})
+
+
 def submit_url(lead_form: Any) -> str:
     return reverse("magpie_leads:submit", args=[lead_form.pk])
 
