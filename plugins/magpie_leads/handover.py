@@ -162,6 +162,7 @@ def _send(owner: Any, subject: str, template: str, context: dict[str, Any]) -> N
     if not getattr(owner, "email", ""):
         logger.warning("User %s has no email address; no email sent.", owner.pk)
         return
+    context = {"LANGUAGE_CODE": translation.get_language() or settings.LANGUAGE_CODE, **context}
     text = render_to_string(f"magpie_leads/emails/{template}.txt", context)
     html = render_to_string(f"magpie_leads/emails/{template}.html", context)
     message = EmailMultiAlternatives(

@@ -55,14 +55,15 @@ def change_stage(
     if to_stage not in ORDER:
         raise ValueError(f"Unknown lifecycle stage {to_stage!r}.")
     with transaction.atomic():
-        current = (
+        row = (
             Contact.objects.select_for_update()
             .filter(pk=contact.pk)
-            .values_list("stage", flat=True)
+            .values_list("stage", "site_id")
             .first()
         )
-        if current is None or current == to_stage:
+        if row is None or row[0] == to_stage:
             return False
+        current, site_id = row
         if forward_only and rank(to_stage) <= rank(current):
             return False
         Contact.objects.filter(pk=contact.pk).update(stage=to_stage)
@@ -81,7 +82,7 @@ def change_stage(
             "to": to_stage,
             "cause": cause,
         }
-        site = event_site(contact.site_id)
+        site = event_site(site_id)
         emit("contact.stage_changed", payload, site=site)
         if to_stage == Contact.Stage.MQL:
             emit("lead.qualified", payload, site=site)

@@ -704,20 +704,20 @@ def score_fit_many(contacts: Iterable[Contact]) -> None:
 def _fit_on_save(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     """A contact or company edited (in the admin, by enrichment, …): its fit is evaluated
     again after the transaction commits, when the site has fit rules."""
-    if kwargs.get("raw"):
+    if kwargs.get("raw") or instance.pk is None:
         return
-    if sender is Contact:
-        site_ids = {instance.site_id}
-        pks = [instance.pk]
-    else:
-        rows = list(Contact.objects.filter(company=instance).values_list("pk", "site_id")[:1000])
-        pks = [pk for pk, _site in rows]
-        site_ids = {site for _pk, site in rows}
-    if not pks or not any(rules_for(site_id, FIT) for site_id in site_ids):
-        return
+    is_contact, pk = sender is Contact, instance.pk
 
-    def later() -> None:
-        score_fit_many(Contact.objects.filter(pk__in=pks))
+    def later() -> None:  # no query at save time: everything happens after the commit
+        try:
+            contacts = Contact.objects.filter(pk=pk) if is_contact else None
+            if contacts is None:
+                contacts = Contact.objects.filter(company_id=pk).order_by("pk")[:1000]
+            sites = set(contacts.values_list("site_id", flat=True))
+            if any(rules_for(site_id, FIT) for site_id in sites):
+                score_fit_many(contacts)
+        except Exception:
+            logger.exception("Could not evaluate the fit after a save.")
 
     transaction.on_commit(later)
 
