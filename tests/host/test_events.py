@@ -27,14 +27,14 @@ def reset_recorder():
     recorder.fail_next = 0
 
 
-def _emit(django_capture_on_commit_callbacks, type="order.placed", payload=None, site=None):
+def _emit(django_capture_on_commit_callbacks, type="test.happened", payload=None, site=None):
     with django_capture_on_commit_callbacks(execute=True):
         return outbox.emit(type, payload or {"number": "2026-000001"}, site=site)
 
 
 def test_rolled_back_transaction_emits_nothing():
     with pytest.raises(RuntimeError), transaction.atomic():
-        outbox.emit("order.placed", {"number": "x"})
+        outbox.emit("test.happened", {"number": "x"})
         raise RuntimeError("the order failed")
     assert not Event.objects.exists()
     assert not Delivery.objects.exists()
@@ -43,12 +43,12 @@ def test_rolled_back_transaction_emits_nothing():
 
 def test_event_is_delivered_after_commit_once_per_plugin(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        event = outbox.emit("lead.captured", {"email": "anna@example.ch"})
+        event = outbox.emit("test.signed_up", {"email": "anna@example.ch"})
         # Nothing is delivered before the transaction commits.
         assert recorder.received == []
     for callback in callbacks:
         callback()
-    assert recorder.received == [(event.id, "lead.captured", {"email": "anna@example.ch"})]
+    assert recorder.received == [(event.id, "test.signed_up", {"email": "anna@example.ch"})]
     deliveries = {d.plugin: d for d in Delivery.objects.filter(event=event)}
     assert set(deliveries) == {"recorder", "failing"}  # not search: no catalog event
     assert deliveries["recorder"].status == Delivery.Status.DELIVERED
@@ -68,7 +68,7 @@ def test_failing_plugin_is_isolated_and_scheduled_with_backoff(
     failing = Delivery.objects.get(event=event, plugin="failing")
     assert failing.status == Delivery.Status.PENDING
     assert failing.attempts == 1
-    assert "PluginFailure: cannot handle order.placed" in failing.last_error
+    assert "PluginFailure: cannot handle test.happened" in failing.last_error
     assert failing.next_attempt_at >= before + timedelta(seconds=10)
     assert len(recorder.received) == 1  # the other plugin got it anyway
 
@@ -106,7 +106,7 @@ def test_retry_redelivers_with_the_same_event_id(django_capture_on_commit_callba
     assert delivery.status == Delivery.Status.PENDING
     with django_capture_on_commit_callbacks(execute=True):
         assert outbox.retry(Delivery.objects.filter(pk=delivery.pk)) == 1
-    assert recorder.received == [(event.id, "order.placed", {"n": 1})]
+    assert recorder.received == [(event.id, "test.happened", {"n": 1})]
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.DELIVERED
 
@@ -115,7 +115,7 @@ def test_worker_killed_mid_delivery_loses_no_event(django_capture_on_commit_call
     # The task never ran (say the worker died before it); then a worker claimed the
     # delivery and died holding the lease.
     with django_capture_on_commit_callbacks(execute=False):
-        event = outbox.emit("order.placed", {"n": 2})
+        event = outbox.emit("test.happened", {"n": 2})
     delivery = Delivery.objects.get(event=event, plugin="recorder")
     assert outbox._claim(delivery.pk)
     assert not outbox._claim(delivery.pk)  # a second worker cannot take it meanwhile
@@ -124,7 +124,7 @@ def test_worker_killed_mid_delivery_loses_no_event(django_capture_on_commit_call
     # The lease runs out; the sweeper delivers.
     Delivery.objects.filter(pk=delivery.pk).update(leased_until=timezone.now() - timedelta(1))
     outbox.deliver_due()
-    assert recorder.received == [(event.id, "order.placed", {"n": 2})]
+    assert recorder.received == [(event.id, "test.happened", {"n": 2})]
 
 
 def test_disabled_plugin_gets_no_delivery(django_capture_on_commit_callbacks):
@@ -156,7 +156,7 @@ def test_admin_lists_failed_deliveries_and_retries_them(
 
     response = admin_client.get(reverse("magpie_event_deliveries:inspect", args=[failing.pk]))
     assert response.status_code == 200
-    assert "cannot handle order.placed" in response.content.decode()
+    assert "cannot handle test.happened" in response.content.decode()
 
     confirm = admin_client.get(reverse("magpie_events_retry_failed"))
     assert confirm.status_code == 200
@@ -183,7 +183,7 @@ def test_retry_needs_permission(client, django_user_model):
 
 def test_plugins_get_only_the_event_types_they_want(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        lead = outbox.emit("lead.captured", {"email": "anna@example.ch"})
+        lead = outbox.emit("test.signed_up", {"email": "anna@example.ch"})
         change = outbox.emit("product.changed", {"skus": []})
     lead_plugins = set(Delivery.objects.filter(event=lead).values_list("plugin", flat=True))
     change_plugins = set(Delivery.objects.filter(event=change).values_list("plugin", flat=True))

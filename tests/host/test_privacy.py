@@ -285,6 +285,27 @@ def test_edit_view_links_export_and_erase(admin_client, contact):
     assert reverse("magpie_contacts:erase", args=[contact.pk]) in html
 
 
+def test_edit_view_offers_plugins_contact_actions(admin_client, contact):
+    # The leads plugin adds "Score" through the register_magpie_contact_actions hook.
+    html = admin_client.get(reverse("magpie_contacts:edit", args=[contact.pk])).content.decode()
+    assert reverse("magpie_leads_score:detail", args=[contact.pk]) in html
+
+
+def test_delete_of_a_contact_leads_to_the_erasure(admin_client, contact):
+    for method in (admin_client.get, admin_client.post):
+        response = method(reverse("magpie_contacts:delete", args=[contact.pk]))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("magpie_contacts:erase", args=[contact.pk])
+    contact.refresh_from_db()  # still there: erasure needs its own confirmation
+
+
+def test_scores_and_source_are_read_only_in_the_contact_form(admin_client, contact):
+    url = reverse("magpie_contacts:edit", args=[contact.pk])
+    form = admin_client.get(url).context["form"]
+    for name in ("engagement_score", "fit_score", "source", "stage"):
+        assert name not in form.fields
+
+
 def test_admin_export_downloads_json(admin_client, contact, journey):
     response = admin_client.get(reverse("magpie_contacts:export", args=[contact.pk]))
     assert response.status_code == 200

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,6 +37,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
+from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -53,6 +55,9 @@ from magpie.people.privacy import erase_contact, export_contact
 from magpie.people.segment_views import SegmentViewSet, segment_contacts, segments_visible_to
 
 CUSTOMERS_MENU_HOOK = "register_magpie_customers_menu_item"
+#: Wagtail hook: ``fn(user, contact, item)`` returns more buttons (``item`` is Button or
+#: MenuItem) for a contact's edit view header and list row (the leads plugin's Score).
+CONTACT_ACTIONS_HOOK = "register_magpie_contact_actions"
 CONTACTS = "magpie_contacts"
 COMPANIES = "magpie_companies"
 
@@ -152,6 +157,8 @@ def _privacy_actions(user: Any, contact: Contact, item: type) -> list[Any]:
                 priority=50,
             )
         )
+    for extra in hooks.get_hooks(CONTACT_ACTIONS_HOOK):
+        actions.extend(extra(user, contact, item) or [])
     return actions
 
 
@@ -277,6 +284,19 @@ class ContactExportView(ForbiddenMixin, View):
         response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.json"'
         response["Cache-Control"] = "no-store"
         return response
+
+
+def source_label(contact: Contact) -> str:
+    """The contact's source channel, by its label (``paid`` → "Paid")."""
+    labels = dict(Channel.choices)
+    return str(labels.get(contact.source, contact.source))
+
+
+class ContactDeleteRedirectView(View):
+    """Wagtail's "Delete" of a contact leads to the erasure instead."""
+
+    def dispatch(self, request: HttpRequest, pk: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponseRedirect(reverse(f"{CONTACTS}:erase", args=[pk]))
 
 
 class ContactEraseView(ForbiddenMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -560,6 +580,7 @@ class ContactViewSet(ModelViewSet):
         Column("stage", label=gettext_lazy("Lifecycle stage"), accessor="get_stage_display"),
         Column("engagement_score", label=gettext_lazy("Engagement"), sort_key="engagement_score"),
         Column("fit_score", label=gettext_lazy("Fit"), sort_key="fit_score"),
+        Column("source", label=gettext_lazy("Source"), accessor=source_label),
         Column("owner", label=gettext_lazy("Owner")),
         DateColumn("created_at", label=gettext_lazy("Created"), sort_key="created_at"),
     ]
@@ -570,16 +591,34 @@ class ContactViewSet(ModelViewSet):
         FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
         FieldRowPanel([FieldPanel("email"), FieldPanel("phone")]),
         FieldRowPanel([FieldPanel("job_title"), FieldPanel("company")]),
-        FieldRowPanel([FieldPanel("site"), FieldPanel("locale")]),
+        FieldRowPanel([FieldPanel("site"), FieldPanel("locale"), FieldPanel("country")]),
         MultiFieldPanel(
             [
-                FieldRowPanel([FieldPanel("stage"), FieldPanel("owner")]),
-                FieldRowPanel([FieldPanel("engagement_score"), FieldPanel("fit_score")]),
-                FieldPanel("source"),
+                # With the leads plugin the stage changes through its "Change stage" action
+                # (with a reason, logged); scores are computed, never typed.
+                FieldRowPanel(
+                    [
+                        FieldPanel("stage", read_only=apps.is_installed("magpie_leads")),
+                        FieldPanel("owner"),
+                    ]
+                ),
+                FieldRowPanel(
+                    [
+                        FieldPanel("engagement_score", read_only=True),
+                        FieldPanel("fit_score", read_only=True),
+                    ]
+                ),
+                FieldPanel("source", read_only=True),
             ],
             heading=gettext_lazy("Sales"),
         ),
     ]
+
+    @property
+    def delete_view(self) -> Any:
+        """Deleting a contact goes through the erasure (anonymised touchpoints, plugins'
+        data, the audit entry), never a bare ``DELETE``."""
+        return ContactDeleteRedirectView.as_view()
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return Contact.objects.select_related("company", "owner")
