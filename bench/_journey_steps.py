@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -975,48 +976,43 @@ def timeline(work: Path) -> dict[str, object]:
         "contact_hot_type_order_placed": plan(*page_sql(hot_tps.filter(type="order_placed"))),
         "company_hot_first": plan(*page_sql(company_tps)),
     }
-    # The company page as one top-51 per contact (LATERAL), merged: what the view's query
-    # could be; timed as SQL beside the view's own query.
-    touchpoints = Touchpoint._meta.db_table
-    contacts = Touchpoint._meta.get_field("contact").related_model._meta.db_table
-    lateral = (
-        f"SELECT t.id FROM {contacts} c CROSS JOIN LATERAL (SELECT tp.id, tp.occurred_at "
-        f"FROM {touchpoints} tp WHERE tp.contact_id = c.id {{cursor}} "
-        "ORDER BY tp.occurred_at DESC, tp.id DESC LIMIT 51) t "
-        "WHERE c.company_id = %s ORDER BY t.occurred_at DESC, t.id DESC LIMIT 51"
-    )
+    # The company page's rows as the view fetches them (select_related, 51 rows), against
+    # the same rows through magpie.journey.queries.company_page_ids (a LATERAL top-51 per
+    # contact, merged): what the view's query could be.
+    from magpie.journey.queries import company_page_ids
+
     when, pk = cursor_at(company_tps, TIMELINE_DEPTH).split(",")
-    sql_cases = {
-        "company_hot_first: the view's query": page_sql(company_tps),
-        "company_hot_first: LATERAL per contact": (
-            lateral.format(cursor=""),
-            [hot_company],
-        ),
-        "company_hot_deep: the view's query": page_sql(
-            company_tps.filter(occurred_at__lte=when).exclude(occurred_at=when, id__gte=pk)
-        ),
-        "company_hot_deep: LATERAL per contact": (
-            lateral.format(cursor="AND (tp.occurred_at, tp.id) < (%s, %s)"),
-            [when, int(pk), hot_company],
-        ),
+    when_at = datetime.fromisoformat(when)
+    deep = company_tps.filter(occurred_at__lte=when_at).exclude(occurred_at=when_at, id__gte=pk)
+
+    def rows(queryset: Any) -> list[Any]:
+        return list(
+            queryset.select_related("campaign", "contact").order_by("-occurred_at", "-id")[:51]
+        )
+
+    def helper(before: Any = None) -> list[Any]:
+        ids = company_page_ids(hot_company, before=before, limit=51)
+        return rows(Touchpoint.objects.filter(id__in=ids))
+
+    orm_cases = {
+        "company_hot_first: the view's query": lambda: rows(company_tps),
+        "company_hot_first: company_page_ids": helper,
+        "company_hot_deep: the view's query": lambda: rows(deep),
+        "company_hot_deep: company_page_ids": lambda: helper((when_at, int(pk))),
     }
-    sql_timings = {}
-    for name, (sql, params) in sql_cases.items():
-
-        def run(sql: str = sql, params: Any = params) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                cursor.fetchall()
-
-        sql_timings[name] = _timed(run, TIMELINE_RUNS)
-    plans["company_hot_first: LATERAL per contact"] = plan(
-        *sql_cases["company_hot_first: LATERAL per contact"]
-    )
+    if [t.pk for t in orm_cases["company_hot_deep: the view's query"]()] != [
+        t.pk for t in orm_cases["company_hot_deep: company_page_ids"]()
+    ]:
+        raise SystemExit("company_page_ids and the view's query disagree")
+    sql_timings = {name: _timed(call, TIMELINE_RUNS) for name, call in orm_cases.items()}
+    lateral = company_page_ids(hot_company)
+    lateral_sql = lateral.sql
+    plans["company_hot_first: company_page_ids"] = plan(lateral.sql, lateral.params)
     return {
         "cases": results,
         "worst_p95_ms": max(r["p95_ms"] for r in results.values()),
-        "company_query_sql_ms": sql_timings,
-        "lateral_sql": lateral,
+        "company_query_ms": sql_timings,
+        "lateral_sql": lateral_sql,
         "plans": plans,
         "runs": TIMELINE_RUNS,
         "depth": TIMELINE_DEPTH,

@@ -818,3 +818,47 @@ def test_record_many_delivers_its_events_after_commit_in_one_task(
         ("touchpoint.recorded", kept[2].pk),
     ]
     recorder.received.clear()
+
+
+# --- the company timeline's page query -----------------------------------------------------
+
+
+def test_company_page_ids_match_the_plain_query(site):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from magpie.journey.queries import company_page_ids
+    from magpie.people.models import Company
+
+    company = Company.objects.create(name="Alpenwerk AG")
+    other = Company.objects.create(name="Andere AG")
+    people = [
+        Contact.objects.create(site=site, email=f"k{n}@alpenwerk.ch", company=company)
+        for n in range(3)
+    ]
+    outsider = Contact.objects.create(site=site, email="x@andere.ch", company=other)
+    start = timezone.now() - timedelta(days=10)
+    for n in range(40):
+        for contact in (*people, outsider):
+            when = start + timedelta(hours=n // 2)  # ties on occurred_at, broken by id
+            kind = "download" if n % 5 == 0 else "page_view"
+            record(kind, site=site, contact=contact, occurred_at=when)
+    plain = Touchpoint.objects.filter(contact__company=company).order_by("-occurred_at", "-id")
+
+    def page(**kwargs):
+        ids = company_page_ids(company.pk, limit=25, **kwargs)
+        rows = Touchpoint.objects.filter(id__in=ids).order_by("-occurred_at", "-id")[:25]
+        return [tp.pk for tp in rows]
+
+    assert page() == [tp.pk for tp in plain[:25]]
+    last = plain[24]
+    cursor = (last.occurred_at, last.pk)
+    older = plain.filter(occurred_at__lte=last.occurred_at).exclude(
+        occurred_at=last.occurred_at, id__gte=last.pk
+    )
+    assert page(before=cursor) == [tp.pk for tp in older[:25]]
+    downloads = plain.filter(type="download")
+    assert page(kind="download") == [tp.pk for tp in downloads[:25]]
+    assert len(page(kind="download")) == 24
+    assert page(kind="order_placed") == []
