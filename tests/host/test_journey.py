@@ -386,6 +386,68 @@ def test_identify_moves_anonymous_touchpoints_onto_the_contact(client, site, hom
     assert contact.source == Channel.ORGANIC_SEARCH
 
 
+def test_an_identified_visitors_later_page_views_land_on_the_contact(
+    client, site, home_url, django_capture_on_commit_callbacks
+):
+    from magpie.events.models import Event
+
+    client.cookies[CONSENT_COOKIE] = "all"
+    visit(client, home_url)
+    visitor = Visitor.objects.get()
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    assert identify(visitor, contact) == 1
+    identified = Event.objects.get(type="contact.identified")
+    assert identified.payload == {"contact": contact.pk, "visitor": str(visitor.pk), "moved": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        visit(client, home_url)  # the hourly mark knows the contact: no query for it
+    later = Touchpoint.objects.latest("pk")
+    assert later.contact == contact and later.visitor_id == visitor.pk
+    # Scoring and alerts see it: every touchpoint of a contact emits touchpoint.recorded.
+    event = Event.objects.filter(type="touchpoint.recorded").latest("created_at")
+    assert event.payload["touchpoint"] == later.pk
+    assert event.payload["contact"] == contact.pk
+
+
+def test_a_page_view_of_an_anonymous_visitor_emits_nothing(client, site, home_url):
+    from magpie.events.models import Event
+
+    client.cookies[CONSENT_COOKIE] = "all"
+    visit(client, home_url)
+    visit(client, home_url)
+    assert not Event.objects.exists()
+
+
+def test_a_contacts_first_classified_touchpoint_gives_its_source(rf, site):
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    request = rf.post("/leads/forms/1/submit/")
+    record(
+        "form_submission",
+        request=request,
+        contact=contact,
+        path="/de/whitepaper/?utm_source=newsletter&utm_medium=email",
+    )
+    contact.refresh_from_db()
+    assert contact.source == Channel.EMAIL
+    record("page_view", site=site, contact=contact, referrer="https://www.google.com/")
+    contact.refresh_from_db()
+    assert contact.source == Channel.EMAIL  # the first one stays
+
+
+def test_an_erased_contacts_visitor_cookie_gets_a_new_visitor(client, site, home_url):
+    from magpie.people.privacy import erase_contact
+
+    client.cookies[CONSENT_COOKIE] = "all"
+    visit(client, home_url)
+    visitor = Visitor.objects.get()
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    identify(visitor, contact)
+    erase_contact(contact)
+    visit(client, home_url)  # the old cookie: its mark was dropped with the visitor
+    fresh = Visitor.objects.get()
+    assert fresh.pk != visitor.pk
+    assert Touchpoint.objects.filter(visitor=fresh, type="page_view").count() == 1
+
+
 def test_a_form_submission_with_visitor_and_contact_stitches(rf, site):
     visitor = Visitor.objects.create(site=site)
     record("page_view", site=site, visitor=visitor)
@@ -766,7 +828,7 @@ def test_visitor_marks_live_in_their_own_cache_and_survive_a_full_default_cache(
     visitor = Visitor.objects.get()
     for n in range(400):  # more than the default cache keeps (300)
         cache.set(f"filler:{n}", n)
-    assert caches["journey"].get(f"magpie:journey:seen:{visitor.pk}") == 1
+    assert caches["journey"].get(f"magpie:journey:seen:{visitor.pk}") == recording.NO_CONTACT
     with CaptureQueriesContext(connection) as queries:
         visit(client, home_url)
     assert not [q for q in queries if "magpie_journey_visitor" in q["sql"]]

@@ -54,6 +54,8 @@ HOST_TYPES = frozenset(
 #: Types that emit the domain event ``touchpoint.recorded`` (page views never do).
 EVENT_TYPES = frozenset({"form_submission", "order_placed", "download", "email_click"})
 EVENT = "touchpoint.recorded"
+#: Emitted when :func:`identify` moves a visitor's anonymous touchpoints onto a contact.
+IDENTIFIED_EVENT = "contact.identified"
 #: Types whose recording with both a visitor and a contact joins the two (:func:`identify`).
 STITCH_TYPES = frozenset({"form_submission", "login"})
 #: The largest ``data`` a touchpoint keeps, as serialised JSON (bytes).
@@ -227,16 +229,41 @@ def visitor_cache() -> Any:
     return caches[VISITOR_CACHE] if VISITOR_CACHE in settings.CACHES else cache
 
 
+#: A visitor's hourly mark holds its contact's id, or this for a visitor without contact.
+NO_CONTACT = -1
+
+
+def _mark_key(vid: Any) -> str:
+    return f"magpie:journey:seen:{vid}"
+
+
 def _checked(vid: uuid.UUID, site_id: int) -> bool:
-    """Whether visitor ``vid`` exists on the site; writes ``last_seen`` at most hourly."""
-    key = f"magpie:journey:seen:{vid}"
+    """Whether visitor ``vid`` exists on the site; writes ``last_seen`` at most hourly.
+
+    The hourly mark also remembers the visitor's contact (:func:`marked_contact`), so the
+    page views of an identified visitor land on the contact's timeline without a query.
+    """
+    key = _mark_key(vid)
     marks = visitor_cache()
     if marks.get(key):
         return True
-    if Visitor.objects.filter(pk=vid, site_id=site_id).update(last_seen=timezone.now()):
-        marks.set(key, 1, LAST_SEEN_INTERVAL)
+    found = Visitor.objects.filter(pk=vid, site_id=site_id)
+    contact_id = found.values_list("contact_id", flat=True).first()
+    if found.update(last_seen=timezone.now()):
+        marks.set(key, contact_id or NO_CONTACT, LAST_SEEN_INTERVAL)
         return True
     return False
+
+
+def marked_contact(vid: Any) -> int | None:
+    """The contact id of visitor ``vid`` from its hourly mark (``None``: none or unknown)."""
+    value = visitor_cache().get(_mark_key(vid)) if vid is not None else None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def forget_visitors(vids: Iterable[Any]) -> None:
+    """Drop the hourly marks of visitors that were deleted or changed (erasure)."""
+    visitor_cache().delete_many([_mark_key(vid) for vid in vids])
 
 
 def known_visitor(request: Any, site_id: int) -> uuid.UUID | None:
@@ -259,7 +286,7 @@ def ensure_visitor(request: Any, site_id: int) -> tuple[uuid.UUID, bool]:
         request._magpie_visitor_id = vid
         return vid, False
     visitor = Visitor.objects.create(site_id=site_id)
-    visitor_cache().set(f"magpie:journey:seen:{visitor.pk}", 1, LAST_SEEN_INTERVAL)
+    visitor_cache().set(_mark_key(visitor.pk), NO_CONTACT, LAST_SEEN_INTERVAL)
     request._magpie_visitor_id = visitor.pk
     return visitor.pk, True
 
@@ -358,14 +385,15 @@ def record(
     )
     if touchpoint is None:
         return None
-    if not _stitches(touchpoint) and type not in EVENT_TYPES:
+    if not _stitches(touchpoint) and not _emits(touchpoint):
         touchpoint.save(force_insert=True)  # one INSERT in autocommit: the page view path
         return touchpoint
     with transaction.atomic():
         touchpoint.save(force_insert=True)
         if _stitches(touchpoint):
             identify(touchpoint.visitor_id, contact)
-        if type in EVENT_TYPES:
+        _fill_source(touchpoint, contact)
+        if _emits(touchpoint):
             outbox.emit(EVENT, event_payload(touchpoint), site=_site(touchpoint.site_id))
     return touchpoint
 
@@ -414,12 +442,27 @@ def record_many(
             if _stitches(touchpoint) and pair not in stitched:
                 stitched.add(pair)
                 identify(touchpoint.visitor_id, contacts[touchpoint.contact_id])
+            _fill_source(touchpoint, contacts.get(touchpoint.contact_id))
         outbox.emit_many(
             (EVENT, event_payload(touchpoint), touchpoint.site_id)
             for touchpoint in prepared
-            if touchpoint.type in EVENT_TYPES
+            if _emits(touchpoint)
         )
     return prepared
+
+
+def _emits(touchpoint: Touchpoint) -> bool:
+    """``touchpoint.recorded`` goes out for the types in :data:`EVENT_TYPES` and for every
+    touchpoint on a contact's timeline (scoring and alerts need those, page views too)."""
+    return touchpoint.type in EVENT_TYPES or touchpoint.contact_id is not None
+
+
+def _fill_source(touchpoint: Touchpoint, contact: Any) -> None:
+    """A contact without a source gets the channel of its first classified touchpoint."""
+    if contact is None or getattr(contact, "source", "x") or not touchpoint.channel:
+        return
+    contact.source = touchpoint.channel
+    type(contact).objects.filter(pk=contact.pk, source="").update(source=touchpoint.channel)
 
 
 def _stitches(touchpoint: Touchpoint) -> bool:
@@ -478,13 +521,14 @@ def prepare(
     if site_id is None:
         raise ValueError("record() needs a request, a site or a contact to know the site.")
     campaign = campaign_id(site_id, fields.get("utm_campaign", ""))
+    contact_id = contact.pk if contact is not None else marked_contact(vid)
     if obj is not None:
         fields["object_type"] = obj._meta.label_lower[:100]
         fields["object_id"] = str(obj.pk)[:64]
     return Touchpoint(
         site_id=site_id,
         visitor_id=vid,
-        contact=contact,
+        contact_id=contact_id,
         type=type,
         occurred_at=occurred_at or timezone.now(),
         campaign_id=campaign,
@@ -576,6 +620,13 @@ def identify(request_or_visitor: Any, contact: Any) -> int:
         moved = Touchpoint.objects.filter(visitor_id=vid, contact__isnull=True).update(
             contact=contact
         )
+        visitor_cache().set(_mark_key(vid), contact.pk, LAST_SEEN_INTERVAL)
+        if moved:
+            outbox.emit(
+                IDENTIFIED_EVENT,
+                {"contact": contact.pk, "visitor": str(vid), "moved": moved},
+                site=_site(contact.site_id),
+            )
         if not contact.source:
             first = (
                 Touchpoint.objects.filter(contact=contact)

@@ -128,6 +128,7 @@ def erase_contact(contact: Contact, *, by: Any = None) -> ErasureLog:
     the exception propagates — nothing is erased then.
     """
     from magpie.journey.models import Touchpoint, Visitor
+    from magpie.journey.recording import forget_visitors
     from magpie.plugins import hook
 
     with transaction.atomic():
@@ -138,7 +139,11 @@ def erase_contact(contact: Contact, *, by: Any = None) -> ErasureLog:
             visitor__in=visitors
         )
         anonymised = touchpoints.update(contact=None, visitor=None, data={}, referrer="")
+        visitor_ids = list(visitors.values_list("pk", flat=True))
         visitor_count, _ = visitors.delete()
+        # Their hourly marks name the contact: dropped (harmless if this rolls back), so no
+        # page view points at the deleted rows again.
+        forget_visitors(visitor_ids)
         consent_count, _ = contact.consents.all().delete()
         log = ErasureLog.objects.create(
             email_hash=email_hash(contact.email),
