@@ -475,6 +475,9 @@ class StockLevel(models.Model):
     fails at the database, whatever the code above it does.
     """
 
+    # Written on every delivery/stock move: keep it out of Wagtail's reference index.
+    wagtail_reference_index_ignore = True
+
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock")
     variant = models.ForeignKey(

@@ -206,6 +206,8 @@ class Submission(models.Model):
     otherwise a hash of the form, the email and the answers of that day.
     """
 
+    wagtail_reference_index_ignore = True  # no page or snippet refers to it
+
     form = models.ForeignKey(
         LeadForm,
         null=True,
@@ -334,6 +336,8 @@ class ScoringRule(models.Model):
 class ScoreState(models.Model):
     """A contact's engagement score before rounding, as of ``as_of`` (for decay)."""
 
+    wagtail_reference_index_ignore = True  # no page or snippet refers to it
+
     contact = models.OneToOneField(
         Contact, primary_key=True, on_delete=models.CASCADE, related_name="score_state"
     )
@@ -346,6 +350,8 @@ class ScoreState(models.Model):
 
 class ScoreEvent(models.Model):
     """Points a contact earned or lost, and why: one row per rule and touchpoint."""
+
+    wagtail_reference_index_ignore = True  # no page or snippet refers to it
 
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="score_events", verbose_name=_("contact")
@@ -503,6 +509,8 @@ class CountryAssignment(models.Model):
 class StageChange(models.Model):
     """A lifecycle stage change of a contact: from, to, why and by whom."""
 
+    wagtail_reference_index_ignore = True  # no page or snippet refers to it
+
     class Cause(models.TextChoices):
         FORM = "form", _("Form submission")
         SCORE = "score", _("Score threshold")
@@ -536,6 +544,8 @@ class StageChange(models.Model):
 
 class FollowUpTask(models.Model):
     """The owner's task for a handed-over lead: accept it (SQL) or return it with a reason."""
+
+    wagtail_reference_index_ignore = True  # no page or snippet refers to it
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -574,6 +584,8 @@ class FollowUpTask(models.Model):
 
 class ProspectAlert(models.Model):
     """An alert sent to an owner about a known prospect's visit (also the throttle)."""
+
+    wagtail_reference_index_ignore = True  # no page or snippet refers to it
 
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="+", verbose_name=_("contact")

@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 class Event(models.Model):
     """A domain event, written in the same transaction as the change that caused it."""
 
+    # Written on every delivery/stock move: keep it out of Wagtail's reference index.
+    wagtail_reference_index_ignore = True
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(_("type"), max_length=100, db_index=True)
     payload = models.JSONField(_("payload"), default=dict)
@@ -30,6 +33,9 @@ class Event(models.Model):
 
 class Delivery(models.Model):
     """The delivery of one event to one plugin: attempts, last error, next try."""
+
+    # Written on every delivery/stock move: keep it out of Wagtail's reference index.
+    wagtail_reference_index_ignore = True
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

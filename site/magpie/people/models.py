@@ -72,6 +72,9 @@ class Contact(models.Model):
     written by the leads plugin; the journey links touchpoints to the contact.
     """
 
+    # Saved with every form and score change; no page or snippet refers to a contact.
+    wagtail_reference_index_ignore = True
+
     class Stage(models.TextChoices):
         SUBSCRIBER = "subscriber", _("Subscriber")
         LEAD = "lead", _("Lead")
