@@ -17,12 +17,16 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def consent_mode(request: Any) -> str:
-    """The site's :class:`~magpie.journey.models.JourneySettings` consent mode."""
-    from magpie.journey.models import JourneySettings
+    """The site's :class:`~magpie.journey.models.JourneySettings` consent mode.
 
+    Read through Django's cache and never written: ``JourneySettings.for_request`` would
+    create the row on a first POST and so bump the page cache's generation.
+    """
     cached = getattr(request, "_magpie_consent_mode", None)
     if cached is None:
-        cached = JourneySettings.for_request(request).consent_mode
+        from magpie.journey.recording import site_and_mode
+
+        cached = site_and_mode(request)[1]
         request._magpie_consent_mode = cached
     return cached
 
