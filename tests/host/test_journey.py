@@ -924,3 +924,17 @@ def test_company_page_ids_match_the_plain_query(site):
     assert page(kind="download") == [tp.pk for tp in downloads[:25]]
     assert len(page(kind="download")) == 24
     assert page(kind="order_placed") == []
+
+
+def test_record_many_for_an_identified_visitor_without_a_contact_argument(site):
+    visitor = Visitor.objects.create(site=site)
+    contact = Contact.objects.create(site=site, email="anna@alpenwerk.ch")
+    identify(visitor, contact)
+    recording.visitor_cache().clear()
+    request = RequestFactory().get("/de/", headers={"User-Agent": BROWSER})
+    request.COOKIES.update({CONSENT_COOKIE: "all", VISITOR_COOKIE: str(visitor.pk)})
+    kept = recording.record_many(
+        [{"type": "page_view"}, {"type": "form_submission"}], request=request
+    )
+    assert [tp.contact_id for tp in kept] == [contact.pk, contact.pk]
+    assert Touchpoint.objects.filter(contact=contact).count() == 2

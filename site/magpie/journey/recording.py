@@ -439,7 +439,8 @@ def record_many(
         stitched: set[tuple[Any, int]] = set()
         for touchpoint in prepared:
             pair = (touchpoint.visitor_id, touchpoint.contact_id)
-            if _stitches(touchpoint) and pair not in stitched:
+            # (a contact known only from the visitor's mark is already joined to it)
+            if _stitches(touchpoint) and pair not in stitched and pair[1] in contacts:
                 stitched.add(pair)
                 identify(touchpoint.visitor_id, contacts[touchpoint.contact_id])
             _fill_source(touchpoint, contacts.get(touchpoint.contact_id))
