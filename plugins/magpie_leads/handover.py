@@ -130,10 +130,12 @@ def hand_over(contact: Contact) -> FollowUpTask | None:
             contact.owner = owner
         row = lead_settings(contact.site_id)
         name = f"{contact.first_name} {contact.last_name}".strip() or contact.email
+        with translation.override(_owner_language(owner)):  # the title is the owner's
+            title = (_("Follow up %(contact)s") % {"contact": name})[:200]
         task = FollowUpTask.objects.create(
             contact=contact,
             owner=owner,
-            title=(_("Follow up %(contact)s") % {"contact": name})[:200],
+            title=title,
             due_on=due_date(timezone.localdate(), row.follow_up_days),
         )
         send_handover_email(contact, task)

@@ -102,13 +102,23 @@ def test_due_date_skips_weekends(start, days, due):
     assert due_date(start, days) == due
 
 
-def test_task_is_due_after_the_follow_up_days(site, django_user_model):
-    sales_team(django_user_model, site, count=1)
+def test_task_is_due_after_the_follow_up_days_titled_in_the_owners_language(
+    site, django_user_model
+):
+    from wagtail.users.models import UserProfile
+
+    (owner,) = sales_team(django_user_model, site, count=1)
     lead_settings(site, follow_up_days=2)
     with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 11, 26)):
         task = hand_over(mql(site))
     assert task.due_on == date(2026, 11, 30)
-    assert task.title == "Follow up anna@example.ch"
+    assert task.title == "Bei anna@example.ch nachfassen"  # the site's language: German
+    profile = UserProfile.get_for_user(owner)
+    profile.preferred_language = "en"
+    profile.save()
+    other = Contact.objects.create(site=site, email="ben@example.ch", stage=Contact.Stage.MQL)
+    owner.refresh_from_db()
+    assert hand_over(other).title == "Follow up ben@example.ch"
 
 
 # -- the owner's email ----------------------------------------------------------------------
