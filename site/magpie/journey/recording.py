@@ -628,7 +628,10 @@ def identify(request_or_visitor: Any, contact: Any) -> int:
                 {"contact": contact.pk, "visitor": str(vid), "moved": moved},
                 site=_site(contact.site_id),
             )
-        if not contact.source:
+        # Only touchpoints just moved can give a contact without a source its first
+        # channel (a contact's own are handled as they are recorded): no scan of a long
+        # history on every form submission.
+        if moved and not contact.source:
             first = (
                 Touchpoint.objects.filter(contact=contact)
                 .exclude(channel="")
