@@ -615,9 +615,12 @@ def identify(request_or_visitor: Any, contact: Any) -> int:
     if vid is None:
         return 0
     with transaction.atomic(savepoint=False):
-        linked = Visitor.objects.filter(pk=vid, site_id=contact.site_id).update(contact=contact)
-        if not linked:
+        visitor = Visitor.objects.filter(pk=vid, site_id=contact.site_id)
+        linked = visitor.values_list("contact_id").first()
+        if linked is None:
             return 0
+        if linked[0] != contact.pk:  # no write (and no dead row) when already linked
+            visitor.update(contact=contact)
         moved = Touchpoint.objects.filter(visitor_id=vid, contact__isnull=True).update(
             contact=contact
         )
