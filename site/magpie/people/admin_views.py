@@ -444,21 +444,27 @@ class BaseTimelineView(ForbiddenMixin, WagtailAdminTemplateMixin, TemplateView):
     def get_summary(self) -> dict[str, Any]:
         return {}
 
-    def page(self) -> tuple[list[Any], str | None, str | None]:
-        """The touchpoints of this page, the next and the first page's URLs (or None)."""
+    def page_touchpoints(self, kind: str, cursor: tuple[datetime, int] | None) -> Any:
+        """The touchpoints a page is cut from: of type ``kind`` (if any), older than
+        ``cursor`` (``(occurred_at, id)`` of the previous page's last row, if any)."""
         queryset = self.get_touchpoints()
-        self.filter_form = TimelineFilterForm(self.request.GET or None)
-        kind = ""
-        if self.filter_form.is_valid():
-            kind = self.filter_form.cleaned_data["type"]
         if kind:
             queryset = queryset.filter(type=kind)
-        cursor = parse_cursor(self.request.GET.get("before", ""))
         if cursor:
             when, pk = cursor
             queryset = queryset.filter(occurred_at__lte=when).filter(
                 Q(occurred_at__lt=when) | Q(id__lt=pk)
             )
+        return queryset
+
+    def page(self) -> tuple[list[Any], str | None, str | None]:
+        """The touchpoints of this page, the next and the first page's URLs (or None)."""
+        self.filter_form = TimelineFilterForm(self.request.GET or None)
+        kind = ""
+        if self.filter_form.is_valid():
+            kind = self.filter_form.cleaned_data["type"]
+        cursor = parse_cursor(self.request.GET.get("before", ""))
+        queryset = self.page_touchpoints(kind, cursor)
         rows = list(queryset.order_by("-occurred_at", "-id")[: TIMELINE_PAGE_SIZE + 1])
         next_url = None
         if len(rows) > TIMELINE_PAGE_SIZE:
@@ -545,6 +551,18 @@ class CompanyTimelineView(BaseTimelineView):
         return Touchpoint.objects.filter(contact__company=self.object).select_related(
             "campaign", "contact"
         )
+
+    def page_touchpoints(self, kind: str, cursor: tuple[datetime, int] | None) -> Any:
+        """One page's ids from the newest rows of each contact, merged
+        (:func:`magpie.journey.queries.company_page_ids`): a big company's page costs a few
+        milliseconds instead of sorting all its touchpoints."""
+        from magpie.journey.models import Touchpoint
+        from magpie.journey.queries import company_page_ids
+
+        ids = company_page_ids(
+            self.object.pk, kind=kind, before=cursor, limit=TIMELINE_PAGE_SIZE + 1
+        )
+        return Touchpoint.objects.filter(id__in=ids).select_related("campaign", "contact")
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return [
