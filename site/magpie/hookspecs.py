@@ -198,6 +198,42 @@ def resolve_price(
     """
 
 
+@hookspec
+def shipping_methods(cart: Any, address: dict[str, str], company: Any) -> list[Any] | None:
+    """Return the shipping options this plugin offers for ``cart`` to ``address`` (a dict
+    with ``country``, ``postal_code``, …) for ``company``, or ``None``.
+
+    Each option has ``code`` (unique), ``label``, ``net`` (a :class:`~decimal.Decimal` in
+    the cart's currency) and optionally ``description``; the checkout plugin ships flat
+    rate, weight-based and pickup. An exception fails the checkout (never a wrong price).
+    """
+
+
+@hookspec
+def payment_methods(cart: Any, company: Any) -> list[Any] | None:
+    """Return the payment options this plugin offers for ``cart`` of ``company``, or
+    ``None``. Each has ``code``, ``label`` and ``available`` (with a ``reason`` when not:
+    e.g. invoice over the credit limit); the checkout plugin ships invoice (on account)
+    and prepayment by bank transfer.
+    """
+
+
+@hookspec(firstresult=True)
+def order_tax(company: Any, country: str, currency: str) -> Any:
+    """Return the VAT of an order of ``company`` delivered to ``country`` (ISO 3166-1):
+    an object with ``rate`` (percent, :class:`~decimal.Decimal`), ``reverse_charge`` and
+    ``country`` — or ``None`` for the next plugin. The checkout plugin answers last
+    (CH 8.1 %, DE 19 %, AT 20 %, reverse charge for cross-border EU B2B with a VAT ID).
+    """
+
+
+@hookspec
+def validate_order(order: Any) -> list[str] | None:
+    """Return messages that stop ``order`` (a draft, not saved yet) from being placed, or
+    ``None``. Every enabled plugin is asked; any message refuses the order and nothing is
+    written."""
+
+
 @hookspec(firstresult=True)
 def active_theme(request: Any, site: Any) -> str | None:
     """Return the name of the theme to render ``request`` with, or ``None`` for the site's

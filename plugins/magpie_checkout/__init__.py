@@ -1,0 +1,1 @@
+"""B2B checkout and order management: company accounts, carts, quick order, orders."""

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CheckoutConfig(AppConfig):
+    name = "magpie_checkout"
+    label = "magpie_checkout"
+    verbose_name = _("Checkout and orders")
+    default_auto_field = "django.db.models.BigAutoField"
