@@ -77,7 +77,7 @@ def send_alert_email(contact: Contact, touchpoint: Any) -> None:
     """Email the owner which page the prospect looks at, with links to the contact."""
     owner = contact.owner
     with translation.override(_owner_language(owner)):
-        name = f"{contact.first_name} {contact.last_name}".strip() or contact.email
+        name = contact.display_name
         context = {
             "contact": contact,
             "name": name,

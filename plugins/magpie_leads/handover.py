@@ -129,7 +129,7 @@ def hand_over(contact: Contact) -> FollowUpTask | None:
             Contact.objects.filter(pk=contact.pk).update(owner=owner)
             contact.owner = owner
         row = lead_settings(contact.site_id)
-        name = f"{contact.first_name} {contact.last_name}".strip() or contact.email
+        name = contact.display_name
         with translation.override(_owner_language(owner)):  # the title is the owner's
             title = (_("Follow up %(contact)s") % {"contact": name})[:200]
         task = FollowUpTask.objects.create(
@@ -186,7 +186,7 @@ def send_handover_email(contact: Contact, task: FollowUpTask) -> None:
 
     owner = task.owner
     with translation.override(_owner_language(owner)):
-        name = f"{contact.first_name} {contact.last_name}".strip() or contact.email
+        name = contact.display_name
         context = {
             "contact": contact,
             "name": name,

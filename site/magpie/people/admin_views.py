@@ -515,7 +515,7 @@ class ContactTimelineView(BaseTimelineView):
 
     def get_header_title(self) -> str:
         contact = self.object
-        return f"{contact.first_name} {contact.last_name}".strip() or contact.email
+        return contact.display_name
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return [
@@ -592,7 +592,7 @@ class ContactViewSet(ModelViewSet):
         Column(
             "name",
             label=gettext_lazy("Name"),
-            accessor=lambda c: f"{c.first_name} {c.last_name}".strip(),
+            accessor="full_name",
         ),
         Column("company", label=gettext_lazy("Company")),
         Column("stage", label=gettext_lazy("Lifecycle stage"), accessor="get_stage_display"),

@@ -135,12 +135,22 @@ class Contact(models.Model):
         ]
 
     def __str__(self) -> str:
-        name = f"{self.first_name} {self.last_name}".strip()
+        name = self.full_name
         return f"{name} <{self.email}>" if name else self.email
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        """First and last name, or ``""``."""
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        """The full name, or the email when no name is known."""
+        return self.full_name or self.email
 
 
 class ConsentRecord(models.Model):
