@@ -566,3 +566,33 @@ class OrderEvent(models.Model):
         verbose_name = _("order event")
         verbose_name_plural = _("order timeline")
         ordering = ["created_at", "pk"]
+
+
+class CompanyTerms(models.Model):
+    """A company's payment terms: whether it may buy on invoice, and up to which amount of
+    open orders (its credit limit, in the company's currency)."""
+
+    company = models.OneToOneField(
+        "magpie_people.Company",
+        on_delete=models.CASCADE,
+        related_name="checkout_terms",
+        verbose_name=_("company"),
+    )
+    invoice_allowed = models.BooleanField(_("may pay on invoice"), default=True)
+    credit_limit = models.DecimalField(
+        _("credit limit (gross, open orders)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Empty: no invoice payment."),
+    )
+    payment_terms_days = models.PositiveIntegerField(_("payment terms (days)"), default=30)
+
+    class Meta:
+        verbose_name = _("payment terms")
+        verbose_name_plural = _("payment terms")
+
+    def __str__(self) -> str:
+        return f"{self.company}: {self.credit_limit}"

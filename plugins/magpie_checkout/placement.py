@@ -1,0 +1,640 @@
+"""Placing an order: :func:`place_order`, one transaction, idempotent, never overselling.
+
+What :func:`place_order` does, in this order, inside one transaction:
+
+1. locks the cart row (a double click waits here for the first click's transaction) and
+   returns the order its idempotency key already made, if any;
+2. validates the input (terms, addresses of the cart's company, PO number, delivery date,
+   note, channel) and every line (active product, whole quantity ≥ 1);
+3. prices every line again through :func:`magpie.pricing.get_price` for the company in its
+   currency now (a missing or expired price names the SKU);
+4. checks the chosen shipping and payment methods against what the ``shipping_methods`` and
+   ``payment_methods`` hooks offer now (a tampered code is refused), and takes the VAT from
+   the ``order_tax`` hook;
+5. asks every plugin's ``validate_order``;
+6. reserves the stock of all lines at once (:func:`magpie_catalog.stock.reserve`, rows in a
+   fixed order, conditional updates: never more than on hand);
+7. writes the order, its lines, their reservations and the timeline entry, empties the
+   cart, and — last, so the lock is short — takes the order number
+   (:func:`magpie_checkout.numbering.next_number`), then emits ``order.placed`` (or
+   ``order.approval_requested`` when a requester is over budget).
+
+Any refusal raises :class:`OrderError` with every message, and nothing is written: no
+order, no reservation, no number. After the commit the journey gets an ``order_placed``
+touchpoint with the order's net value (a failure there is logged, never fails the order).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from magpie.events.outbox import emit
+from magpie.pricing import PriceError, get_price
+from magpie_checkout import budgets
+from magpie_checkout.models import (
+    Address,
+    Cart,
+    CartLine,
+    Channel,
+    CompanyMember,
+    CompanyTerms,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderState,
+    StockReservation,
+)
+from magpie_checkout.numbering import next_number
+from magpie_checkout.payment import rf_reference
+from magpie_checkout.tax import CENT, TaxError, rate_of, seller_country, tax_amount
+
+logger = logging.getLogger("magpie.checkout")
+
+UNIT = Decimal("0.0001")
+PO_MAX = 60
+NOTE_MAX = 2000
+KEY_MAX = 64
+
+
+class OrderError(Exception):
+    """The order was refused; ``messages`` says why (all of it, for the buyer)."""
+
+    def __init__(self, messages: list[str] | str) -> None:
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("; ".join(str(m) for m in self.messages))
+
+
+# -- pricing a cart -------------------------------------------------------------------------
+
+
+@dataclass
+class QuotedLine:
+    """A cart line priced now: unit net (4 places) and line net (2 places, half up)."""
+
+    product: Any
+    variant: Any
+    quantity: int
+    sku: str
+    name: str
+    unit_net: Decimal
+    line_net: Decimal
+    price_list: str
+
+
+@dataclass
+class Quote:
+    """A cart priced for a company: its lines, goods net, weight and what is wrong."""
+
+    company: Any
+    currency: str
+    lines: list[QuotedLine] = field(default_factory=list)
+    goods_net: Decimal = Decimal("0.00")
+    weight_kg: Decimal | None = Decimal("0")
+    missing_weight: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    #: The order's gross total once shipping and tax are known (the credit-limit check).
+    gross: Decimal | None = None
+
+    @property
+    def credit_amount(self) -> Decimal:
+        """What the credit-limit check counts: the gross total if known, else goods net."""
+        return self.gross if self.gross is not None else self.goods_net
+
+
+def quote_cart(
+    cart: Cart,
+    company: Any,
+    *,
+    at: datetime.datetime | None = None,
+    lines: list[CartLine] | None = None,
+    request: Any = None,
+) -> Quote:
+    """Price every line of ``cart`` for ``company`` in its currency at ``at`` (now).
+
+    Problems (inactive product, bad quantity, no price) are collected in ``errors``, one
+    message per line naming the SKU; the quote is cached on the cart for the shipping and
+    payment hooks (:func:`cart_quote`).
+    """
+    currency = (getattr(company, "currency", "") or cart.currency or "").upper()
+    quote = Quote(company=company, currency=currency)
+    if lines is None:
+        lines = list(cart.lines.select_related("product", "variant").order_by("pk"))
+    at = at or timezone.now()
+    seller_rate: Decimal | None = None
+    for line in lines:
+        product, variant = line.product, line.variant
+        sku = variant.sku if variant is not None else product.sku
+        quantity = line.quantity
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            quote.errors.append(
+                _("%(sku)s: the quantity must be a whole number of at least 1.") % {"sku": sku}
+            )
+            continue
+        if product.status != "active" or (variant is not None and variant.product_id != product.pk):
+            quote.errors.append(_("%(sku)s can no longer be ordered.") % {"sku": sku})
+            continue
+        try:
+            price = get_price(
+                product,
+                quantity,
+                variant=variant,
+                company=company,
+                currency=currency,
+                at=at,
+                request=request,
+                site=None if request is not None else cart.site_id,
+            )
+        except PriceError as error:
+            quote.errors.append(f"{sku}: {error}")
+            continue
+        if price is None:
+            quote.errors.append(
+                _("%(sku)s has no valid price in %(currency)s.")
+                % {"sku": sku, "currency": currency}
+            )
+            continue
+        if price.currency != currency:
+            quote.errors.append(
+                _("%(sku)s is priced in %(found)s, not in %(currency)s.")
+                % {"sku": sku, "found": price.currency, "currency": currency}
+            )
+            continue
+        unit = Decimal(price.amount)
+        if price.includes_tax:  # a gross list: its tax is the seller's domestic VAT
+            if seller_rate is None:
+                seller_rate = rate_of(seller_country())
+            unit = unit * 100 / (100 + seller_rate)
+        unit = unit.quantize(UNIT, rounding=ROUND_HALF_UP)
+        line_net = (unit * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+        name = product.name_de or product.name_en or sku
+        quote.lines.append(
+            QuotedLine(
+                product, variant, quantity, sku, name[:200], unit, line_net, price.price_list
+            )
+        )
+        quote.goods_net += line_net
+        if product.weight_kg is None:
+            quote.missing_weight.append(sku)
+        else:
+            quote.weight_kg = (quote.weight_kg or Decimal(0)) + product.weight_kg * quantity
+    if quote.missing_weight:
+        quote.weight_kg = None
+    cart._magpie_quote = quote
+    return quote
+
+
+def cart_quote(cart: Cart, company: Any) -> Quote:
+    """The quote :func:`quote_cart` cached on ``cart``, or a new one."""
+    quote = getattr(cart, "_magpie_quote", None)
+    if quote is None or quote.company != company:
+        quote = quote_cart(cart, company)
+    return quote
+
+
+# -- options from hooks ---------------------------------------------------------------------
+
+
+def _flatten(results: Any) -> list[Any]:
+    found: list[Any] = []
+    for result in results or []:
+        found.extend(result or [])
+    return found
+
+
+def shipping_options(
+    cart: Cart, address: dict[str, str], company: Any, request: Any = None
+) -> list[Any]:
+    """Every enabled plugin's shipping options for ``cart`` to ``address``."""
+    from magpie.plugins import hook
+
+    caller = hook("shipping_methods", request=request, site=None if request else cart.site_id)
+    return _flatten(caller(cart=cart, address=address, company=company))
+
+
+def payment_options(cart: Cart, company: Any, request: Any = None) -> list[Any]:
+    """Every enabled plugin's payment options for ``cart``."""
+    from magpie.plugins import hook
+
+    caller = hook("payment_methods", request=request, site=None if request else cart.site_id)
+    return _flatten(caller(cart=cart, company=company))
+
+
+def _choose(options: list[Any], code: str, what: str) -> tuple[Any | None, str]:
+    for option in options:
+        if getattr(option, "code", None) == code:
+            if not getattr(option, "available", True):
+                reason = getattr(option, "reason", "") or _("not available")
+                return None, f"{getattr(option, 'label', code)}: {reason}"
+            return option, ""
+    return None, _("The %(what)s %(code)r is not offered for this order.") % {
+        "what": what,
+        "code": code,
+    }
+
+
+# -- input ----------------------------------------------------------------------------------
+
+
+def _address(value: Any, company: Any, what: str, errors: list[str]) -> Address | None:
+    if isinstance(value, Address):
+        pk = value.pk
+    else:
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            errors.append(_("Choose a %(what)s address.") % {"what": what})
+            return None
+    address = Address.objects.filter(pk=pk, company=company).first()
+    if address is None:
+        errors.append(_("The %(what)s address is not one of your company's.") % {"what": what})
+    return address
+
+
+def _member(user: Any, company: Any, lock: bool = False) -> CompanyMember | None:
+    rows = CompanyMember.objects.filter(user=user, company=company, active=True)
+    if lock:
+        rows = rows.select_for_update()
+    return rows.first()
+
+
+def _existing(company: Any, key: str) -> Order | None:
+    return Order.objects.filter(company=company, idempotency_key=key).first()
+
+
+def _contact(site_id: int, user: Any, company: Any) -> Any:
+    """The contact of the user's email on the site (created, linked to the company)."""
+    from magpie.people.models import Contact
+
+    email = (getattr(user, "email", "") or "").strip().lower()
+    if not email:
+        return None
+    try:
+        with transaction.atomic():
+            contact, created = Contact.objects.get_or_create(
+                site_id=site_id,
+                email=email,
+                defaults={
+                    "company": company,
+                    "first_name": (getattr(user, "first_name", "") or "")[:100],
+                    "last_name": (getattr(user, "last_name", "") or "")[:100],
+                },
+            )
+            if not created and contact.company_id is None:
+                Contact.objects.filter(pk=contact.pk).update(company=company)
+                contact.company = company
+        return contact
+    except Exception:  # the order never fails for the journey
+        logger.exception("Could not find or create the contact of %s", email)
+        return None
+
+
+# -- placing --------------------------------------------------------------------------------
+
+
+def place_order(
+    cart: Cart,
+    *,
+    user: Any,
+    shipping_method: str,
+    payment_method: str,
+    billing_address: Any,
+    shipping_address: Any,
+    po_number: str = "",
+    requested_delivery_date: datetime.date | None = None,
+    note: str = "",
+    terms_accepted: bool,
+    idempotency_key: str,
+    channel: str = Channel.WEB,
+    entered_by: Any = None,
+    request: Any = None,
+) -> Order:
+    """Place the order of ``cart`` for ``user``'s company (see the module's docstring).
+
+    Returns the new order — or the order this ``idempotency_key`` already placed for the
+    company (a double click, a retry). Raises :class:`OrderError` with every reason when
+    the order is refused; then nothing was written.
+    """
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > KEY_MAX:
+        raise OrderError(_("The order form has expired; please reload the page."))
+    company = cart.company
+    if company is None:
+        member = CompanyMember.objects.filter(user=user, active=True).select_related("company")
+        found = member.first()
+        company = found.company if found else None
+    if company is None:
+        raise OrderError(_("Only users of a company account can place orders."))
+    existing = _existing(company, key)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            order = _place(
+                cart,
+                company,
+                user=user,
+                shipping_method=shipping_method,
+                payment_method=payment_method,
+                billing_address=billing_address,
+                shipping_address=shipping_address,
+                po_number=po_number,
+                requested_delivery_date=requested_delivery_date,
+                note=note,
+                terms_accepted=terms_accepted,
+                key=key,
+                channel=channel,
+                entered_by=entered_by,
+                request=request,
+            )
+    except (IntegrityError, OrderError):
+        # A concurrent request with the same key won: answer with its order.
+        existing = _existing(company, key)
+        if existing is not None:
+            return existing
+        raise
+    return order
+
+
+def _place(
+    cart: Cart,
+    company: Any,
+    *,
+    user: Any,
+    shipping_method: str,
+    payment_method: str,
+    billing_address: Any,
+    shipping_address: Any,
+    po_number: str,
+    requested_delivery_date: datetime.date | None,
+    note: str,
+    terms_accepted: bool,
+    key: str,
+    channel: str,
+    entered_by: Any,
+    request: Any,
+) -> Order:
+    now = timezone.now()
+    # 1. The cart's row: a second click of the same buyer waits here, then finds the order.
+    locked = Cart.objects.select_for_update().filter(pk=cart.pk, company=company).first()
+    if locked is None:
+        raise OrderError(_("This cart does not belong to your company."))
+    existing = _existing(company, key)
+    if existing is not None:
+        return existing
+    member = _member(user, company)
+    if member is None:
+        raise OrderError(_("You are not an active user of this company."))
+    if member.role == "requester":  # budgets: one of this requester's orders at a time
+        member = _member(user, company, lock=True)
+
+    # 2. Input.
+    errors: list[str] = []
+    if not terms_accepted:
+        errors.append(_("Please accept the terms and conditions."))
+    if channel not in Channel.values:
+        errors.append(_("Unknown order channel %(channel)r.") % {"channel": channel})
+    po_number = (po_number or "").strip()
+    if len(po_number) > PO_MAX:
+        errors.append(_("The PO number has at most %(max)d characters.") % {"max": PO_MAX})
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        errors.append(_("The note has at most %(max)d characters.") % {"max": NOTE_MAX})
+    if requested_delivery_date is not None:
+        if not isinstance(requested_delivery_date, datetime.date):
+            errors.append(_("The requested delivery date is not a date."))
+        elif requested_delivery_date < timezone.localdate(now):
+            errors.append(_("The requested delivery date is in the past."))
+    billing = _address(billing_address, company, _("billing"), errors)
+    shipping = _address(shipping_address, company, _("shipping"), errors)
+    lines = list(locked.lines.select_related("product", "variant").order_by("pk"))
+    if not lines:
+        errors.append(_("Your cart is empty."))
+    if errors:
+        raise OrderError(errors)
+
+    # 3. Prices now.
+    quote = quote_cart(locked, company, at=now, lines=lines, request=request)
+    if quote.errors:
+        raise OrderError(quote.errors)
+    currency = quote.currency
+
+    # 4. Shipping, tax, payment.
+    ship_to = shipping.as_dict()
+    shipping_choice, problem = _choose(
+        shipping_options(locked, ship_to, company, request), shipping_method, _("shipping method")
+    )
+    if shipping_choice is None:
+        raise OrderError(problem)
+    shipping_net = Decimal(shipping_choice.net).quantize(CENT, rounding=ROUND_HALF_UP)
+    if getattr(shipping_choice, "currency", currency) != currency:
+        raise OrderError(_("The shipping price is not in %(c)s.") % {"c": currency})
+    from magpie.plugins import hook
+
+    site_arg = {"request": request} if request is not None else {"site": locked.site_id}
+    tax_country = seller_country() if shipping_choice.code == "pickup" else ship_to["country"]
+    try:
+        tax = hook("order_tax", **site_arg)(company=company, country=tax_country, currency=currency)
+    except TaxError as error:
+        raise OrderError(str(error)) from None
+    if tax is None:
+        raise OrderError(_("No VAT rule answers for %(c)s.") % {"c": tax_country})
+    net_total = quote.goods_net + shipping_net
+    tax_total = tax_amount(net_total, Decimal(tax.rate))
+    gross_total = net_total + tax_total
+    quote.gross = gross_total
+    if payment_method == "invoice":  # the credit limit: one invoice order of a company at once
+        list(CompanyTerms.objects.select_for_update().filter(company=company))
+    payment_choice, problem = _choose(
+        payment_options(locked, company, request), payment_method, _("payment method")
+    )
+    if payment_choice is None:
+        raise OrderError(problem)
+
+    # 5. Approval and plugins' validation on the draft.
+    reasons = budgets.approval_reasons(member, net_total, currency, now)
+    state = OrderState.AWAITING_APPROVAL if reasons else OrderState.PLACED
+    order = Order(
+        site_id=locked.site_id,
+        number="~" + uuid.uuid4().hex[:19],  # replaced by the real number at the end
+        company=company,
+        placed_by=user,
+        entered_by=entered_by,
+        channel=channel,
+        state=state,
+        currency=currency,
+        net_total=net_total,
+        tax_total=tax_total,
+        gross_total=gross_total,
+        tax_country=tax.country,
+        vat_rate=Decimal(tax.rate),
+        reverse_charge=bool(tax.reverse_charge),
+        shipping_method=shipping_choice.code,
+        shipping_net=shipping_net,
+        payment_method=payment_choice.code,
+        po_number=po_number,
+        requested_delivery_date=requested_delivery_date,
+        note=note,
+        billing_address=billing.as_dict(),
+        shipping_address=ship_to,
+        idempotency_key=key,
+        terms_accepted_at=now,
+    )
+    order_lines = [
+        OrderLine(
+            position=position,
+            product=line.product,
+            variant=line.variant,
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            unit_net=line.unit_net,
+            line_net=line.line_net,
+            price_list=line.price_list[:100],
+        )
+        for position, line in enumerate(quote.lines, start=1)
+    ]
+    order.draft_lines = order_lines
+    messages = _flatten(hook("validate_order", **site_arg)(order=order))
+    if messages:
+        raise OrderError([str(m) for m in messages])
+
+    # 6. Stock, all lines at once, rows in a fixed order (product, variant, stock row).
+    from magpie_catalog.stock import InsufficientStock, reserve
+
+    ordered = sorted(order_lines, key=lambda ln: (ln.product_id, ln.variant_id or 0))
+    try:
+        taken = reserve([(ln.product, ln.variant, ln.quantity) for ln in ordered])
+    except InsufficientStock as error:
+        raise OrderError(
+            _("%(sku)s: %(requested)d ordered, only %(available)d available.")
+            % {"sku": error.sku, "requested": error.requested, "available": error.available}
+        ) from None
+
+    # 7. Write; the number last.
+    contact = _contact(locked.site_id, user, company)
+    order.contact = contact
+    order.save(force_insert=True)
+    for line in order_lines:
+        line.order = order
+    OrderLine.objects.bulk_create(order_lines)
+    reservations: list[StockReservation] = []
+    chunks = iter(taken)
+    for line in ordered:
+        needed = line.quantity
+        while needed > 0:
+            stock_level_id, units = next(chunks)
+            reservations.append(
+                StockReservation(line=line, stock_level_id=stock_level_id, quantity=units)
+            )
+            needed -= units
+    StockReservation.objects.bulk_create(reservations)
+    OrderEvent.objects.create(
+        order=order,
+        kind="placed",
+        to_state=state,
+        message=(" ".join(reasons) if reasons else "")[:500],
+        user=entered_by or user,
+    )
+    CartLine.objects.filter(cart=locked).delete()
+
+    order.number = next_number("order", timezone.localdate(now).year)
+    if payment_choice.code == "prepayment":
+        order.payment_reference = rf_reference(order.number)
+    Order.objects.filter(pk=order.pk).update(
+        number=order.number, payment_reference=order.payment_reference
+    )
+    if state == OrderState.PLACED:
+        emit("order.placed", placed_payload(order, user), site=locked.site_id)
+        transaction.on_commit(lambda: record_order_placed(order, request=request))
+    else:
+        emit(
+            "order.approval_requested",
+            {**placed_payload(order, user), "reasons": reasons},
+            site=locked.site_id,
+        )
+        transaction.on_commit(lambda: _send_approval_email(order))
+    return order
+
+
+def placed_payload(order: Order, user: Any = None) -> dict[str, Any]:
+    """The ``order.placed`` payload: the leads plugin's contract (order, company, contact,
+    email, value, currency) plus number, channel and state."""
+    user = user if user is not None else order.placed_by
+    return {
+        "order": order.pk,
+        "number": order.number,
+        "company": order.company_id,
+        "contact": order.contact_id,
+        "email": (getattr(user, "email", "") or "").lower(),
+        "value": str(order.net_total),
+        "gross": str(order.gross_total),
+        "currency": order.currency,
+        "channel": order.channel,
+        "state": order.state,
+    }
+
+
+def _send_approval_email(order: Order) -> None:
+    try:
+        from magpie_checkout.approval import approval_email
+
+        approval_email(order)
+    except Exception:
+        logger.exception("Could not send the approval email of order %s", order.number)
+
+
+# -- journey --------------------------------------------------------------------------------
+
+
+def record_order_placed(order: Order, request: Any = None) -> None:
+    """Record the journey touchpoint ``order_placed`` (net value) for the order's contact.
+
+    Called after the commit; never raises (the order stands whatever the journey does).
+    """
+    try:
+        from magpie.journey.recording import record
+
+        record(
+            "order_placed",
+            request=request,
+            site=None if request is not None else order.site_id,
+            contact=order.contact,
+            obj=order,
+            value=order.net_total,
+            currency=order.currency,
+            data={"number": order.number, "channel": order.channel},
+        )
+    except Exception:
+        logger.exception("Could not record the order_placed touchpoint of %s", order.number)
+
+
+def start_checkout(cart: Cart, request: Any) -> None:
+    """Record the touchpoint ``checkout_started`` (the checkout view calls this on its
+    first display); with the cart's goods value when it could be priced. Never raises."""
+    try:
+        from magpie.journey.recording import record
+
+        user = getattr(request, "user", None)
+        contact = None
+        if user is not None and getattr(user, "is_authenticated", False) and cart.company_id:
+            contact = _contact(cart.site_id, user, cart.company)
+        quote = getattr(cart, "_magpie_quote", None)
+        record(
+            "checkout_started",
+            request=request,
+            contact=contact,
+            obj=cart,
+            value=quote.goods_net if quote is not None else None,
+            currency=quote.currency if quote is not None else cart.currency,
+        )
+    except Exception:
+        logger.exception("Could not record the checkout_started touchpoint")
