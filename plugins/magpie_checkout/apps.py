@@ -7,3 +7,8 @@ class CheckoutConfig(AppConfig):
     label = "magpie_checkout"
     verbose_name = _("Checkout and orders")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from magpie_checkout.signals import connect
+
+        connect()

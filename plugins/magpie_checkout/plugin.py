@@ -69,3 +69,12 @@ def payment_methods(cart: Any, company: Any) -> list[Any]:
     from magpie_checkout.payment import first_party_methods
 
     return first_party_methods(cart, company)
+
+
+@hookimpl
+def render_slot(slot: str, request: Any, context: dict[str, Any]) -> str | None:
+    """ "Add to cart" on product pages (``product_actions``) and the cart link in the header
+    (``header_actions``)."""
+    from magpie_checkout.slots import render
+
+    return render(slot, request, context)
