@@ -358,7 +358,7 @@ def upload_view(request: HttpRequest) -> HttpResponse:
                 report = quickorder.check_rows(rows)
                 token = upload.sign_rows(rows) if report.valid else None
         else:
-            error = _("Choose a CSV or Excel file.")
+            error = " ".join(form.errors.get("file", [])) or _("Choose a CSV or Excel file.")
     return _render(
         request,
         "magpie_checkout/upload.html",
