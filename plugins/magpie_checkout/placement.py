@@ -129,6 +129,7 @@ def quote_cart(
     if lines is None:
         lines = list(cart.lines.select_related("product", "variant").order_by("pk"))
     at = at or timezone.now()
+    context = request if request is not None else _SiteContext(cart.site_id)
     seller_rate: Decimal | None = None
     for line in lines:
         product, variant = line.product, line.variant
@@ -150,8 +151,7 @@ def quote_cart(
                 company=company,
                 currency=currency,
                 at=at,
-                request=request,
-                site=None if request is not None else cart.site_id,
+                request=context,
             )
         except PriceError as error:
             quote.errors.append(f"{sku}: {error}")
@@ -203,6 +203,25 @@ def cart_quote(cart: Cart, company: Any) -> Quote:
 # -- options from hooks ---------------------------------------------------------------------
 
 
+class _SiteContext:
+    """Stands in for a request when there is none: the site's disabled plugins, read once
+    per placement (``magpie.plugins.hook`` reads them from here, not per call)."""
+
+    def __init__(self, site_id: int) -> None:
+        from magpie.plugins import disabled_plugins
+
+        self.site_id = site_id
+        self._magpie_disabled_plugins = disabled_plugins(site_id)
+
+
+def _hook(name: str, request: Any, site_id: int) -> Any:
+    """Hook ``name`` for the plugins enabled on the request's site (or ``site_id``)."""
+    from magpie.plugins import disabled_for_request, get_host
+
+    context = request if request is not None else _SiteContext(site_id)
+    return get_host().hook_for(name, disabled_for_request(context))
+
+
 def _flatten(results: Any) -> list[Any]:
     found: list[Any] = []
     for result in results or []:
@@ -214,17 +233,13 @@ def shipping_options(
     cart: Cart, address: dict[str, str], company: Any, request: Any = None
 ) -> list[Any]:
     """Every enabled plugin's shipping options for ``cart`` to ``address``."""
-    from magpie.plugins import hook
-
-    caller = hook("shipping_methods", request=request, site=None if request else cart.site_id)
+    caller = _hook("shipping_methods", request, cart.site_id)
     return _flatten(caller(cart=cart, address=address, company=company))
 
 
 def payment_options(cart: Cart, company: Any, request: Any = None) -> list[Any]:
     """Every enabled plugin's payment options for ``cart``."""
-    from magpie.plugins import hook
-
-    caller = hook("payment_methods", request=request, site=None if request else cart.site_id)
+    caller = _hook("payment_methods", request, cart.site_id)
     return _flatten(caller(cart=cart, company=company))
 
 
@@ -244,19 +259,31 @@ def _choose(options: list[Any], code: str, what: str) -> tuple[Any | None, str]:
 # -- input ----------------------------------------------------------------------------------
 
 
-def _address(value: Any, company: Any, what: str, errors: list[str]) -> Address | None:
+def _address_id(value: Any) -> int | None:
     if isinstance(value, Address):
-        pk = value.pk
-    else:
-        try:
-            pk = int(value)
-        except (TypeError, ValueError):
-            errors.append(_("Choose a %(what)s address.") % {"what": what})
-            return None
-    address = Address.objects.filter(pk=pk, company=company).first()
-    if address is None:
-        errors.append(_("The %(what)s address is not one of your company's.") % {"what": what})
-    return address
+        return value.pk
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _addresses(
+    billing: Any, shipping: Any, company: Any, errors: list[str]
+) -> tuple[Address | None, Address | None]:
+    """The billing and shipping addresses, if they are the company's (one query)."""
+    ids = {"billing": _address_id(billing), "shipping": _address_id(shipping)}
+    wanted = [pk for pk in ids.values() if pk is not None]
+    found = {a.pk: a for a in Address.objects.filter(pk__in=wanted, company=company)}
+    result: dict[str, Address | None] = {}
+    for what, label in (("billing", _("billing")), ("shipping", _("shipping"))):
+        pk = ids[what]
+        result[what] = found.get(pk) if pk is not None else None
+        if pk is None:
+            errors.append(_("Choose a %(what)s address.") % {"what": label})
+        elif result[what] is None:
+            errors.append(_("The %(what)s address is not one of your company's.") % {"what": label})
+    return result["billing"], result["shipping"]
 
 
 def _member(user: Any, company: Any, lock: bool = False) -> CompanyMember | None:
@@ -277,6 +304,12 @@ def _contact(site_id: int, user: Any, company: Any) -> Any:
     email = (getattr(user, "email", "") or "").strip().lower()
     if not email:
         return None
+    found = Contact.objects.filter(site_id=site_id, email=email).first()
+    if found is not None:
+        if found.company_id is None:
+            Contact.objects.filter(pk=found.pk).update(company=company)
+            found.company = company
+        return found
     try:
         with transaction.atomic():
             contact, created = Contact.objects.get_or_create(
@@ -333,9 +366,6 @@ def place_order(
         company = found.company if found else None
     if company is None:
         raise OrderError(_("Only users of a company account can place orders."))
-    existing = _existing(company, key)
-    if existing is not None:
-        return existing
     try:
         with transaction.atomic():
             order = _place(
@@ -413,8 +443,7 @@ def _place(
             errors.append(_("The requested delivery date is not a date."))
         elif requested_delivery_date < timezone.localdate(now):
             errors.append(_("The requested delivery date is in the past."))
-    billing = _address(billing_address, company, _("billing"), errors)
-    shipping = _address(shipping_address, company, _("shipping"), errors)
+    billing, shipping = _addresses(billing_address, shipping_address, company, errors)
     lines = list(locked.lines.select_related("product", "variant").order_by("pk"))
     if not lines:
         errors.append(_("Your cart is empty."))
@@ -422,7 +451,8 @@ def _place(
         raise OrderError(errors)
 
     # 3. Prices now.
-    quote = quote_cart(locked, company, at=now, lines=lines, request=request)
+    context = request if request is not None else _SiteContext(locked.site_id)
+    quote = quote_cart(locked, company, at=now, lines=lines, request=context)
     if quote.errors:
         raise OrderError(quote.errors)
     currency = quote.currency
@@ -430,19 +460,18 @@ def _place(
     # 4. Shipping, tax, payment.
     ship_to = shipping.as_dict()
     shipping_choice, problem = _choose(
-        shipping_options(locked, ship_to, company, request), shipping_method, _("shipping method")
+        shipping_options(locked, ship_to, company, context), shipping_method, _("shipping method")
     )
     if shipping_choice is None:
         raise OrderError(problem)
     shipping_net = Decimal(shipping_choice.net).quantize(CENT, rounding=ROUND_HALF_UP)
     if getattr(shipping_choice, "currency", currency) != currency:
         raise OrderError(_("The shipping price is not in %(c)s.") % {"c": currency})
-    from magpie.plugins import hook
-
-    site_arg = {"request": request} if request is not None else {"site": locked.site_id}
     tax_country = seller_country() if shipping_choice.code == "pickup" else ship_to["country"]
     try:
-        tax = hook("order_tax", **site_arg)(company=company, country=tax_country, currency=currency)
+        tax = _hook("order_tax", context, locked.site_id)(
+            company=company, country=tax_country, currency=currency
+        )
     except TaxError as error:
         raise OrderError(str(error)) from None
     if tax is None:
@@ -454,7 +483,7 @@ def _place(
     if payment_method == "invoice":  # the credit limit: one invoice order of a company at once
         list(CompanyTerms.objects.select_for_update().filter(company=company))
     payment_choice, problem = _choose(
-        payment_options(locked, company, request), payment_method, _("payment method")
+        payment_options(locked, company, context), payment_method, _("payment method")
     )
     if payment_choice is None:
         raise OrderError(problem)
@@ -503,7 +532,7 @@ def _place(
         for position, line in enumerate(quote.lines, start=1)
     ]
     order.draft_lines = order_lines
-    messages = _flatten(hook("validate_order", **site_arg)(order=order))
+    messages = _flatten(_hook("validate_order", context, locked.site_id)(order=order))
     if messages:
         raise OrderError([str(m) for m in messages])
 

@@ -256,15 +256,15 @@ def test_insufficient_stock_names_the_sku_and_reserves_nothing(shop):
 
 
 def test_plugins_validate_the_draft_order(shop, monkeypatch):
-    from magpie import plugins
+    from magpie_checkout import placement
 
     ch = shop.ch
     cart = make_cart(shop.site, ch.buyer, ch.company, [(shop.products["BOLT"], 5)])
-    real_hook = plugins.hook
+    real_hook = placement._hook
     seen = []
 
-    def fake_hook(name, request=None, site=None):
-        caller = real_hook(name, request=request, site=site)
+    def fake_hook(name, request, site_id):
+        caller = real_hook(name, request, site_id)
         if name != "validate_order":
             return caller
 
@@ -274,7 +274,7 @@ def test_plugins_validate_the_draft_order(shop, monkeypatch):
 
         return validate
 
-    monkeypatch.setattr(plugins, "hook", fake_hook)
+    monkeypatch.setattr(placement, "_hook", fake_hook)
     before = stock(shop)
     with pytest.raises(OrderError) as excinfo:
         place(cart, ch.buyer, ch)

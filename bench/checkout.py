@@ -1,0 +1,247 @@
+"""``checkout``: concurrent order placement against pgbench on the same PostgreSQL cluster.
+
+On a throwaway PostgreSQL cluster (``magpie.testing.pgcluster``; fsync and synchronous_commit
+off as for every benchmark, ``max_connections`` 300):
+
+1. **setup** (``bench/_checkout_steps.py setup``): migrate; a catalog of 1,000 products with a
+   CHF price list and stock, one of them (``SCARCE-1``) with 50 units left; 200 companies,
+   each with a buyer, addresses and a cart (``bulk_create``);
+2. **load**: 200 concurrent clients — 4 processes × 50 threads, each thread with its own
+   database connection — call :func:`magpie_checkout.placement.place_order` directly
+   through the ORM (the shop's checkout view is not measured here), 10 orders each of 5
+   lines; a client's first order and a fifth of the others hold one unit of the scarce
+   product (so 200 clients start by fighting over 50 units); a tenth of the orders are
+   submitted twice at once with the same idempotency key;
+3. **verify**: units of the scarce product sold (must be 50), oversold (0), orders per
+   idempotency key (1), order numbers gap-free;
+4. **pgbench** on the same cluster, in its own database: ``pgbench -i -s 10``, then
+   ``pgbench -c 8 -j 2 -T 15`` (the default TPC-B-like script) — the machine's ceiling for
+   small write transactions — and the ratio orders/s ÷ pgbench transactions/s.
+
+Floor (issue 6): at least 100 orders/s, with 50 units sold, none oversold and no duplicate
+order from a double submit.
+
+Environment: ``BENCH_CHECKOUT_PRODUCTS`` (1000), ``BENCH_CHECKOUT_SCARCE`` (50),
+``BENCH_CHECKOUT_PROCESSES`` (4), ``BENCH_CHECKOUT_THREADS`` (50 per process),
+``BENCH_CHECKOUT_ORDERS`` (10 per client), ``BENCH_CHECKOUT_SCARCE_SHARE`` (0.2),
+``BENCH_CHECKOUT_DOUBLE_SHARE`` (0.1), ``BENCH_CHECKOUT_PGBENCH_SCALE`` (10),
+``BENCH_CHECKOUT_PGBENCH_CLIENTS`` (8), ``BENCH_CHECKOUT_PGBENCH_SECONDS`` (15).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchlib.core import REPO_DIR, Options, Outcome, log, machine_info, write_results
+from benchlib.procs import migrated_env, run_step
+
+NAME = "checkout"
+SUMMARY = "concurrent place_order (200 clients, 5-line orders, 50 scarce units) vs. pgbench"
+STEPS = Path(__file__).resolve().parent / "_checkout_steps.py"
+FLOOR_ORDERS_PER_S = 100.0
+PROCESSES = int(os.environ.get("BENCH_CHECKOUT_PROCESSES", "4"))
+THREADS = int(os.environ.get("BENCH_CHECKOUT_THREADS", "50"))
+SCARCE = int(os.environ.get("BENCH_CHECKOUT_SCARCE", "50"))
+PGBENCH_SCALE = int(os.environ.get("BENCH_CHECKOUT_PGBENCH_SCALE", "10"))
+PGBENCH_CLIENTS = int(os.environ.get("BENCH_CHECKOUT_PGBENCH_CLIENTS", "8"))
+PGBENCH_SECONDS = int(os.environ.get("BENCH_CHECKOUT_PGBENCH_SECONDS", "15"))
+PG_SETTINGS = {"max_connections": "300", "shared_buffers": "256MB"}
+
+
+def _run(step: str, work: Path, env: dict[str, str], label: str = "") -> dict[str, object]:
+    return run_step(STEPS, step, work, env, bench=NAME, label=label)
+
+
+def _load(work: Path, env: dict[str, str]) -> dict[str, object]:
+    """PROCESSES workers of THREADS clients each, released at the same moment."""
+    log(f"{NAME}: load, {PROCESSES} processes × {THREADS} clients …")
+    start_at = time.time() + 10  # after Django's start-up and the clients' look-ups
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(STEPS), "load", str(work)],
+            env={
+                **env,
+                "BENCH_CHECKOUT_WORKER": str(worker),
+                "BENCH_CHECKOUT_THREADS": str(THREADS),
+                "BENCH_CHECKOUT_START_AT": str(start_at),
+            },
+            cwd=REPO_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for worker in range(PROCESSES)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"load worker failed:\n{out[-2000:]}\n{err[-3000:]}")
+        line = next(x for x in out.splitlines()[::-1] if x.startswith("RESULT="))
+        results.append(json.loads(line.removeprefix("RESULT=")))
+    latencies = sorted(x for r in results for x in r["latencies"])
+    counts: dict[str, int] = {}
+    doubles: dict[str, int] = {}
+    for r in results:
+        for key, value in r["counts"].items():
+            counts[key] = counts.get(key, 0) + value
+        for key, value in r["doubles"].items():
+            doubles[key] = doubles.get(key, 0) + value
+    span = max(r["ended"] for r in results) - min(r["began"] for r in results)
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
+
+    return {
+        "processes": PROCESSES,
+        "threads_per_process": THREADS,
+        "seconds": round(span, 2),
+        "attempts": len(latencies),
+        **counts,
+        "orders_per_s": round(counts.get("placed", 0) / span, 1),
+        "attempts_per_s": round(len(latencies) / span, 1),
+        "latency_ms": {
+            "p50": pct(0.50),
+            "p95": pct(0.95),
+            "p99": pct(0.99),
+            "mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else 0,
+        },
+        "double_submits": doubles,
+        "messages": [m for r in results for m in r["messages"]][:20],
+    }
+
+
+def _pgbench(pg: object, url: str) -> dict[str, object]:
+    """``pgbench -i -s SCALE`` then the default script with PGBENCH_CLIENTS clients."""
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute('CREATE DATABASE "pgbench"')
+    binary = str(Path(pg.bindir) / "pgbench")  # type: ignore[attr-defined]
+    common = ["-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres"]  # type: ignore[attr-defined]
+    env = {**os.environ, "PGUSER": "postgres"}
+    log(f"{NAME}: pgbench -i -s {PGBENCH_SCALE} …")
+    subprocess.run(
+        [binary, *common, "-i", "-q", "-s", str(PGBENCH_SCALE), "pgbench"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    command = [binary, *common, "-c", str(PGBENCH_CLIENTS), "-j", "2", "-T", str(PGBENCH_SECONDS)]
+    log(f"{NAME}: {' '.join(command[:1] + command[9:])} …")
+    done = subprocess.run(
+        [*command, "pgbench"], check=True, capture_output=True, text=True, env=env
+    )
+    found = re.search(r"tps = ([0-9.]+) \((?:without|excluding)", done.stdout)
+    if found is None:
+        raise RuntimeError(f"pgbench printed no tps:\n{done.stdout}\n{done.stderr}")
+    latency = re.search(r"latency average = ([0-9.]+) ms", done.stdout)
+    return {
+        "command": f"pgbench -c {PGBENCH_CLIENTS} -j 2 -T {PGBENCH_SECONDS} (TPC-B-like)",
+        "scale": PGBENCH_SCALE,
+        "tps": round(float(found.group(1)), 1),
+        "latency_avg_ms": float(latency.group(1)) if latency else None,
+    }
+
+
+def run_benchmark(options: Options) -> Outcome:
+    """Set up, place orders concurrently, verify, run pgbench; print and write the figures."""
+    from magpie.testing.pgcluster import cluster
+
+    info = machine_info()
+    started = time.monotonic()
+    clients = PROCESSES * THREADS
+    with (
+        tempfile.TemporaryDirectory(prefix="magpie-bench-checkout-") as tmp,
+        cluster(settings=PG_SETTINGS) as pg,
+    ):
+        work = Path(tmp)
+        env = migrated_env(pg.url, work, BENCH_CHECKOUT_CLIENTS=str(clients))
+        setup = _run("setup", work, env)
+        load = _load(work, env)
+        verify = _run("verify", work, env)
+        pgbench = _pgbench(pg, pg.url)
+    wall = time.monotonic() - started
+    ratio = round(float(load["orders_per_s"]) / float(pgbench["tps"]), 3)
+    duplicates = int(verify["keys_with_more_than_one_order"]) + int(
+        load["double_submits"].get("different", 0)  # type: ignore[union-attr]
+    )
+    checks = [
+        ("orders/s", load["orders_per_s"], f">= {FLOOR_ORDERS_PER_S:.0f}",
+         float(load["orders_per_s"]) >= FLOOR_ORDERS_PER_S),
+        ("scarce units sold", verify["scarce_units_sold"], f"= {SCARCE}",
+         verify["scarce_units_sold"] == SCARCE),
+        ("oversold units", verify["oversold_units"], "= 0",
+         verify["oversold_units"] == 0 and verify["rows_reserved_above_on_hand"] == 0),
+        ("duplicate orders", duplicates, "= 0", duplicates == 0),
+        ("errors", load.get("errors", 0), "= 0", load.get("errors", 0) == 0),
+        ("order numbers gap-free", verify["numbers_gap_free"], "yes", verify["numbers_gap_free"]),
+    ]  # fmt: skip
+    passed = all(ok for *_rest, ok in checks)
+    results_path = options.results_dir / "checkout.json"
+    write_results(
+        results_path,
+        {
+            "benchmark": NAME,
+            "description": SUMMARY,
+            "machine": info,
+            "postgresql_settings": PG_SETTINGS,
+            "wall_seconds": round(wall),
+            "setup": setup,
+            "load": load,
+            "verify": verify,
+            "pgbench": pgbench,
+            "ratio_orders_to_pgbench_tps": ratio,
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "checks": [
+                {"check": what, "value": value, "floor": floor, "passed": ok}
+                for what, value, floor, ok in checks
+            ],
+            "passed": passed,
+        },
+    )
+    latency = load["latency_ms"]
+    print(f"\ncheckout — {SUMMARY} (PostgreSQL, {wall:.0f} s)")
+    print(
+        f"  {clients} clients ({PROCESSES} processes × {THREADS} threads), "
+        f"{setup['products']} products, {SCARCE} scarce units; place_order through the ORM"
+    )
+    print(
+        f"  placed {load.get('placed', 0)} orders in {load['seconds']} s: "
+        f"{load['orders_per_s']} orders/s ({load['attempts']} attempts, "
+        f"{load['attempts_per_s']}/s; refused sold out {load.get('refused_sold_out', 0)}, "
+        f"other {load.get('refused_other', 0)}, errors {load.get('errors', 0)})"
+    )
+    print(
+        f"  placement latency p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
+        f"p99 {latency['p99']} ms"
+    )
+    doubles = load["double_submits"]
+    print(
+        f"  double submits {doubles.get('submitted', 0)}: same order "
+        f"{doubles.get('same_order', 0)}, different {doubles.get('different', 0)}"
+    )
+    print(
+        f"  scarce product: {verify['scarce_units_sold']} units sold of {SCARCE}, "
+        f"reserved {verify['scarce_reserved']}, oversold {verify['oversold_units']}; "
+        f"orders {verify['orders']}, keys {verify['distinct_keys']}, numbers gap-free "
+        f"{verify['numbers_gap_free']}"
+    )
+    print(f"  {pgbench['command']}: {pgbench['tps']} transactions/s")
+    print(f"  ratio orders/s ÷ pgbench tps: {ratio}")
+    for what, value, floor, ok in checks:
+        print(f"  {'ok  ' if ok else 'FAIL'} {what}: {value} (floor {floor})")
+    for message in load["messages"][:5]:  # type: ignore[index]
+        print(f"  note: {message}")
+    print(("PASS" if passed else "FAIL") + ": ≥ 100 orders/s, 50 sold, 0 oversold, 0 duplicates")
+    print(f"figures written to {results_path}")
+    return Outcome(name=NAME, passed=passed, results_path=results_path)
