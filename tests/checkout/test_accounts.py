@@ -359,3 +359,82 @@ def test_addresses_are_added_edited_deleted_with_one_default_per_kind(shop: Any)
 
     client.post(f"/shop/account/addresses/{new.pk}/", {"delete": "1"})
     assert not Address.objects.filter(pk=new.pk).exists()
+
+
+# -- staff admin (Shop menu) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser() -> Any:
+    return get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
+
+
+def test_staff_approve_a_registration_in_the_admin(
+    shop: Any, superuser: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    pending = registration(shop.site)
+    client = client_for(superuser)
+    listing = client.get("/admin/shop/registrations/").content.decode()
+    assert "Holzbau Meier AG" in listing
+    assert f"/admin/shop/registrations/{pending.pk}/decide/" in listing
+    page = client.get(f"/admin/shop/registrations/{pending.pk}/decide/")
+    assert page.status_code == 200 and "CHE-123.456.789" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/shop/registrations/{pending.pk}/decide/", {"approve": "1"})
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == "approved" and pending.decided_by == superuser
+    assert CompanyMember.objects.get(company=pending.company).role == "admin"
+    # Deciding twice is refused with a message.
+    again = client.post(f"/admin/shop/registrations/{pending.pk}/decide/", {"approve": "1"})
+    assert again.status_code == 400 and "decided already" in again.content.decode()
+
+
+def test_staff_reject_with_a_reason(shop: Any, superuser: Any) -> None:
+    pending = registration(shop.site)
+    client = client_for(superuser)
+    url = f"/admin/shop/registrations/{pending.pk}/decide/"
+    empty = client.post(url, {"reject": "1", "reason": ""})
+    assert empty.status_code == 400
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    client.post(url, {"reject": "1", "reason": "Private customer."})
+    pending.refresh_from_db()
+    assert pending.status == "rejected" and pending.reason == "Private customer."
+
+
+def test_deciding_needs_the_permission(shop: Any) -> None:
+    from django.contrib.auth.models import Permission
+
+    editor = get_user_model().objects.create_user("editor", "editor@example.com", "pw")
+    editor.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    pending = registration(shop.site)
+    client = client_for(editor)
+    assert client.get(f"/admin/shop/registrations/{pending.pk}/decide/").status_code in (302, 403)
+    client.post(f"/admin/shop/registrations/{pending.pk}/decide/", {"approve": "1"})
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    assert client.get("/admin/shop/company-users/").status_code in (302, 403)
+
+
+def test_staff_see_company_users_and_invite_for_a_company(
+    shop: Any, superuser: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(superuser)
+    listing = client.get("/admin/shop/company-users/").content.decode()
+    assert "approver@schraubengmbh.example" in listing
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/shop/invitations/new/",
+            {"company": shop.de.company.pk, "email": "Einkauf@Schrauben.example", "role": "buyer"},
+        )
+    assert response.status_code == 302
+    invitation = Invitation.objects.get()
+    assert invitation.company == shop.de.company and invitation.invited_by == superuser
+    assert invitation.email == "einkauf@schrauben.example"
+    assert mail.outbox[0].to == ["einkauf@schrauben.example"]
+    taken = client.post(
+        "/admin/shop/invitations/new/",
+        {"company": shop.de.company.pk, "email": "buyer@schraubengmbh.example", "role": "buyer"},
+    )
+    assert taken.status_code == 200 and Invitation.objects.count() == 1
