@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from wagtail.models import Site
 
-from magpie.events.models import Event
+from magpie.bulk import COPY_MIN_ROWS
+from magpie.events.models import Delivery, Event
 from magpie.hookspecs import hookimpl
 from magpie.journey import recording
 from magpie.journey.channels import classify
@@ -716,7 +717,7 @@ def test_a_large_batch_stores_every_field_as_record_does(site):
         "data": {"q": 'Motor <b>"x"</b>\ttab', "n": [1, 2.5, None], "ü": True},
         "path": "/de/preise/?utm_source=news&utm_medium=email&utm_campaign=herbst",
     }
-    count = recording.COPY_MIN_ROWS + 5
+    count = COPY_MIN_ROWS + 5
     kept = recording.record_many([{"type": "download", **common} for _ in range(count)], site=site)
     single = record("download", site=site, **common)
     assert len({tp.pk for tp in kept}) == count
@@ -730,7 +731,15 @@ def test_a_large_batch_stores_every_field_as_record_does(site):
                 continue
             assert getattr(tp, name) == getattr(expected, name), name
     assert stored[0].value == Decimal("1234.50") and stored[0].currency == "CHF"
-    assert Event.objects.filter(type="touchpoint.recorded").count() == count + 1
+    events = Event.objects.filter(type="touchpoint.recorded")
+    assert events.count() == count + 1
+    # The outbox rows of the batch went in the same way (COPY on PostgreSQL): whole payloads,
+    # and one delivery per wanting plugin for each event.
+    assert {e.payload["touchpoint"] for e in events} == {tp.pk for tp in kept} | {single.pk}
+    assert all(e.payload["value"] == "1234.50" and e.site_id == site.pk for e in events)
+    per_event = Delivery.objects.filter(event=events.first()).count()
+    assert per_event >= 1
+    assert Delivery.objects.filter(event__in=events).count() == per_event * (count + 1)
 
 
 def test_record_many_with_nothing_to_record_writes_nothing(site):

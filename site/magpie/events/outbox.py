@@ -30,6 +30,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django_tasks import task
 
+from magpie.bulk import bulk_insert
 from magpie.events.models import Delivery, Event
 from magpie.plugins import disabled_plugins, get_host
 
@@ -119,9 +120,12 @@ def emit_many(events: Iterable[tuple[str, dict[str, Any] | None, Any]]) -> list[
     if not rows:
         return []
     with transaction.atomic(savepoint=False):
-        created = Event.objects.bulk_create(
-            Event(type=type, payload=payload, site_id=getattr(site, "pk", site))
-            for type, payload, site in rows
+        created = bulk_insert(
+            Event,
+            (
+                Event(type=type, payload=payload, site_id=getattr(site, "pk", site))
+                for type, payload, site in rows
+            ),
         )
         wanted: dict[tuple[str, Any], list[str]] = {}
         deliveries = []
@@ -130,7 +134,7 @@ def emit_many(events: Iterable[tuple[str, dict[str, Any] | None, Any]]) -> list[
             if key not in wanted:
                 wanted[key] = _plugins_for(type, site)
             deliveries.extend(Delivery(event=event, plugin=name) for name in wanted[key])
-        Delivery.objects.bulk_create(deliveries)
+        bulk_insert(Delivery, deliveries)
     queued = [str(event_id) for event_id in dict.fromkeys(d.event_id for d in deliveries)]
     if len(queued) == 1:
         transaction.on_commit(lambda: enqueue_delivery(queued[0]))
