@@ -64,12 +64,30 @@ def member_of(user: Any) -> CompanyMember | None:
     return CompanyMember.objects.select_related("company").filter(user=user, active=True).first()
 
 
+def _user_loaded(request: Any) -> bool:
+    """Has something set or read ``request.user`` already (a login, a test's
+    ``RequestFactory`` user)?"""
+    user = request.__dict__.get("user")
+    if user is None:
+        return False
+    wrapped = getattr(user, "_wrapped", user)
+    from django.utils.functional import empty
+
+    return wrapped is not empty
+
+
 def member_of_request(request: Any) -> CompanyMember | None:
     """:func:`member_of` for the request's user, read once per request."""
     if request is None:
         return None
     member = getattr(request, "_checkout_member", _UNSET)
     if member is _UNSET:
+        cookies = getattr(request, "COOKIES", {})
+        if settings.SESSION_COOKIE_NAME not in cookies and not _user_loaded(request):
+            # No session: an anonymous visitor. Reading request.user would touch the
+            # session and add "Vary: Cookie", keeping the page out of the page cache.
+            request._checkout_member = None
+            return None
         member = member_of(getattr(request, "user", None))
         request._checkout_member = member
     return member

@@ -11,6 +11,7 @@ from django.test import Client
 
 from magpie_checkout import cart as carts
 from magpie_checkout.models import Cart, CartLine
+from tests.catalog.conftest import catalog_media, catalog_page  # noqa: F401 - fixtures
 from tests.checkout.shop_fixtures import cart_lines, client_for, visitor
 
 pytestmark = pytest.mark.django_db
@@ -220,3 +221,34 @@ def test_product_pages_get_an_add_to_cart_form_without_a_token(shop: Any) -> Non
     inactive.status = "draft"
     assert render("product_actions", request, {"product": inactive}) is None
     assert "data-cart-count" in render("header_actions", request, {})
+
+
+@pytest.mark.usefixtures("catalog_page")
+def test_the_product_page_form_adds_to_the_cart_and_the_page_stays_cached(settings: Any) -> None:
+    from tests.catalog.conftest import make_price_list, make_product, set_price
+
+    settings.MAGPIE_PAGE_CACHE_SECONDS = 600
+    product = make_product("PUMP-7", "Pumpe 7")
+    set_price(make_price_list(), product, "99.00")
+    client = visitor()
+    first = client.get("/de/katalog/p/PUMP-7/")
+    html = first.content.decode()
+    assert 'id="product-actions-form"' in html and 'name="sku" value="PUMP-7"' in html
+    assert "csrfmiddlewaretoken" not in html
+    assert 'data-cart-count="/shop/cart/count.json"' in html
+    assert first["X-Magpie-Cache"] == "miss"
+    added = client.post(
+        "/shop/cart/add/",
+        {"sku": "PUMP-7", "quantity": "2"},
+        HTTP_REFERER="http://testserver/de/katalog/p/PUMP-7/",
+        follow=True,  # the cart page shows (and so clears) the message
+    )
+    assert added.redirect_chain == [("/shop/cart/", 302)]
+    assert cart_lines(cart=Cart.objects.get()) == {"PUMP-7": 2}
+    # A browser drops the emptied messages cookie (the test client keeps it, empty).
+    for name in [name for name, morsel in client.cookies.items() if not morsel.value]:
+        del client.cookies[name]
+    assert carts.COOKIE in client.cookies and "sessionid" not in client.cookies
+    # A visitor with a cart still gets the shared cached page; the count comes by script.
+    assert client.get("/de/katalog/p/PUMP-7/")["X-Magpie-Cache"] == "hit"
+    assert client.get("/shop/cart/count.json").json() == {"count": 1}
