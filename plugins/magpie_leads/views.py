@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Site
 
 from magpie.journey import consent
-from magpie.journey.recording import record, visitor_id
+from magpie.journey.recording import attach_visitor, record, visitor_id
 from magpie.people.models import Contact
 from magpie.people.views import same_origin
 from magpie_leads import capture
@@ -178,8 +178,12 @@ def submit(request: HttpRequest, form_id: int) -> HttpResponse:
         return response
     url = thanks_url(outcome.submission)
     if wants_json(request):
-        return _no_store(JsonResponse({"ok": True, "redirect": url}))
-    return _no_store(HttpResponseRedirect(url, status=303))
+        response = JsonResponse({"ok": True, "redirect": url})
+    else:
+        response = HttpResponseRedirect(url, status=303)
+    # A browser that accepted tracking but has no visitor yet becomes the contact's visitor.
+    attach_visitor(request, response, outcome.submission.contact)
+    return _no_store(response)
 
 
 @require_GET

@@ -633,3 +633,27 @@ def test_two_forms_of_a_new_email_at_once_make_one_contact(magpie_site):
     assert [r.status_code for r in responses] == [303, 303]
     assert Submission.objects.count() == 2
     assert Contact.objects.count() == 1 and Company.objects.count() == 1
+
+
+def test_a_browser_that_just_accepted_tracking_becomes_the_contacts_visitor(
+    client, site, lead_form, landing_page
+):
+    # Accepted the banner by script (no page view since, so no visitor cookie yet), then
+    # sent the form: the answer sets the visitor cookie, and later page views land on the
+    # contact's timeline.
+    client.cookies[CONSENT_COOKIE] = "all"
+    response = post(client, lead_form, answers())
+    assert response.status_code == 303
+    contact = Contact.objects.get()
+    visitor = Visitor.objects.get()
+    assert visitor.contact == contact
+    assert response.cookies[VISITOR_COOKIE].value == str(visitor.pk)
+    client.get(landing_page.url, headers={"User-Agent": BROWSER})
+    assert Touchpoint.objects.filter(type="page_view", contact=contact).count() == 1
+
+
+def test_without_tracking_consent_the_form_sets_no_visitor_cookie(client, site, lead_form):
+    response = post(client, lead_form, answers())
+    assert response.status_code == 303
+    assert VISITOR_COOKIE not in response.cookies
+    assert not Visitor.objects.exists()

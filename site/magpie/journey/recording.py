@@ -652,6 +652,26 @@ def identify(request_or_visitor: Any, contact: Any) -> int:
     return moved
 
 
+def attach_visitor(request: Any, response: Any, contact: Any) -> uuid.UUID | None:
+    """Make sure the request's browser is a visitor known to be ``contact``.
+
+    For a request that may be tracked: a browser without a visitor cookie (it accepted the
+    banner just now, say) gets a new visitor linked to ``contact`` and the ``magpie_vid``
+    cookie on ``response``; one with a cookie is identified as ``contact``. Its later page
+    views then land on the contact's timeline. Returns the visitor id, or ``None``.
+    """
+    if contact is None:
+        return None
+    site_id, _mode = site_and_mode(request)
+    if site_id is None or site_id != contact.site_id or not consent.tracking_allowed(request):
+        return None
+    vid, created = ensure_visitor(request, site_id)
+    if created:
+        set_visitor_cookie(request, response, vid)
+    identify(vid, contact)
+    return vid
+
+
 def on_user_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """``user_logged_in``: a contact with the user's email on the request's site is
     identified with the request's visitor."""
