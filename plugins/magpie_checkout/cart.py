@@ -301,6 +301,12 @@ class PricedLine:
     price: Price | None
     unit_net: Decimal | None
     line_net: Decimal | None
+    available: int | None = None
+
+    @property
+    def short(self) -> bool:
+        """More ordered than available now (placement reserves only what is there)."""
+        return self.available is not None and self.line.quantity > self.available
 
     @property
     def sku(self) -> str:
@@ -323,15 +329,18 @@ def priced_lines(cart: Cart, request: Any) -> tuple[list[PricedLine], Decimal, b
     rows: list[PricedLine] = []
     total = Decimal("0.00")
     missing = False
+    from magpie_catalog.stock import availability
+
     for line in cart.lines.select_related("product", "variant"):
+        available = availability(line.product, line.variant).available
         price = price_of(line.product, line.variant, line.quantity, company, cart.currency, request)
         if price is None:
             missing = True
-            rows.append(PricedLine(line, None, None, None))
+            rows.append(PricedLine(line, None, None, None, available))
             continue
         line_net = price.total(line.quantity).quantize(CENT)
         total += line_net
-        rows.append(PricedLine(line, price, price.amount, line_net))
+        rows.append(PricedLine(line, price, price.amount, line_net, available))
     return rows, total, missing
 
 

@@ -21,6 +21,9 @@ from django.utils.translation import gettext as _
 
 MAX_ROWS = 1000
 MAX_BYTES = 1024 * 1024
+#: Rows (empty ones too) and columns of a workbook read at most.
+MAX_SHEET_ROWS = 20 * MAX_ROWS
+MAX_COLUMNS = 50
 TOKEN_SALT = "magpie_checkout.upload"
 TOKEN_MAX_AGE = 3600
 
@@ -90,11 +93,21 @@ def _read_xlsx(data: bytes) -> list[list[Any]]:
 
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        table = [list(row) for row in sheet.iter_rows(values_only=True)]
+        table = []
+        # Read lazily with a cap: 1 MB of compressed XML can unpack to far more rows.
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            table.append(list(row))
+            if len(table) > MAX_SHEET_ROWS:
+                break
         workbook.close()
-        return table
     except Exception as exc:  # noqa: BLE001 - any damage to the file is the buyer's message
         raise UploadError(_("The Excel file cannot be read; save it again as .xlsx.")) from exc
+    if len(table) > MAX_SHEET_ROWS:
+        raise UploadError(
+            _("The file has more than %(max)d rows; split it into smaller files.")
+            % {"max": MAX_ROWS}
+        )
+    return table
 
 
 def read_upload(file: Any) -> list[tuple[int, str, str]]:

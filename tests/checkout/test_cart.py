@@ -252,3 +252,12 @@ def test_the_product_page_form_adds_to_the_cart_and_the_page_stays_cached(settin
     # A visitor with a cart still gets the shared cached page; the count comes by script.
     assert client.get("/de/katalog/p/PUMP-7/")["X-Magpie-Cache"] == "hit"
     assert client.get("/shop/cart/count.json").json() == {"count": 1}
+
+
+def test_the_cart_shows_when_more_is_ordered_than_available(shop: Any) -> None:
+    client = client_for(shop.ch.buyer)
+    add(client, "MOTOR", 12)
+    add(client, "BOLT", 5)
+    html = client.get("/shop/cart/").content.decode()
+    assert "Only 10 available now; the rest is delivered later." in html
+    assert html.count("In stock") == 1
