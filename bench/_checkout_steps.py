@@ -246,6 +246,7 @@ def load(work: Path) -> dict[str, object]:
             connection.close()
 
     threads = [threading.Thread(target=client, args=(i, spec)) for i, spec in enumerate(mine)]
+    cpu_before = time.process_time()
     began = time.time()
     for thread in threads:
         thread.start()
@@ -256,6 +257,7 @@ def load(work: Path) -> dict[str, object]:
         "clients": len(mine),
         "began": max(began, start_at),
         "ended": time.time(),
+        "cpu_seconds": round(time.process_time() - cpu_before, 2),
         "latencies": [round(x, 5) for x in latencies],
         "counts": counts,
         "doubles": doubles,

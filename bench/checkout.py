@@ -60,6 +60,21 @@ def _run(step: str, work: Path, env: dict[str, str], label: str = "") -> dict[st
     return run_step(STEPS, step, work, env, bench=NAME, label=label)
 
 
+def _cpu_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs from /proc/stat (Linux; zeros elsewhere)."""
+    try:
+        fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return (0.0, 0.0)
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+    return (sum(fields) - idle, sum(fields))
+
+
+def _busy_share(before: tuple[float, float], after: tuple[float, float]) -> float | None:
+    total = after[1] - before[1]
+    return round((after[0] - before[0]) / total, 2) if total > 0 else None
+
+
 def _load(work: Path, env: dict[str, str]) -> dict[str, object]:
     """PROCESSES workers of THREADS clients each, released at the same moment."""
     log(f"{NAME}: load, {PROCESSES} processes × {THREADS} clients …")
@@ -80,6 +95,7 @@ def _load(work: Path, env: dict[str, str]) -> dict[str, object]:
         )
         for worker in range(PROCESSES)
     ]
+    busy_before = _cpu_busy()
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=600)
@@ -87,6 +103,7 @@ def _load(work: Path, env: dict[str, str]) -> dict[str, object]:
             raise RuntimeError(f"load worker failed:\n{out[-2000:]}\n{err[-3000:]}")
         line = next(x for x in out.splitlines()[::-1] if x.startswith("RESULT="))
         results.append(json.loads(line.removeprefix("RESULT=")))
+    busy_after = _cpu_busy()
     latencies = sorted(x for r in results for x in r["latencies"])
     counts: dict[str, int] = {}
     doubles: dict[str, int] = {}
@@ -115,6 +132,11 @@ def _load(work: Path, env: dict[str, str]) -> dict[str, object]:
             "mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else 0,
         },
         "double_submits": doubles,
+        "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
+        "client_cpu_ms_per_attempt": round(
+            sum(r["cpu_seconds"] for r in results) * 1000 / max(1, len(latencies)), 1
+        ),
+        "machine_cpu_busy_share": _busy_share(busy_before, busy_after),
         "messages": [m for r in results for m in r["messages"]][:20],
     }
 
@@ -220,6 +242,10 @@ def run_benchmark(options: Options) -> Outcome:
         f"{load['orders_per_s']} orders/s ({load['attempts']} attempts, "
         f"{load['attempts_per_s']}/s; refused sold out {load.get('refused_sold_out', 0)}, "
         f"other {load.get('refused_other', 0)}, errors {load.get('errors', 0)})"
+    )
+    print(
+        f"  client CPU {load['client_cpu_ms_per_attempt']} ms per attempt; machine CPU busy "
+        f"{load['machine_cpu_busy_share']} of {os.cpu_count()} cores during the load"
     )
     print(
         f"  placement latency p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
