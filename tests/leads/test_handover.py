@@ -316,3 +316,28 @@ def test_change_stage_to_mql_emits_lead_qualified(site):
     contact = make_contact(site)
     change_stage(contact, "mql", cause="score")
     assert Event.objects.filter(type="lead.qualified").count() == 1
+
+
+def test_an_identified_sqls_page_view_reaches_its_owner_end_to_end(
+    client, site, django_user_model, django_capture_on_commit_callbacks
+):
+    # The whole path: the visitor is known to be the SQL, its page view (through the
+    # journey middleware) is a touchpoint of the contact, its touchpoint.recorded event is
+    # delivered, and the owner gets the alert.
+    from magpie.journey.consent import CONSENT_COOKIE
+    from magpie.journey.models import JourneySettings, Visitor
+    from magpie.journey.recording import identify
+
+    JourneySettings.objects.create(site=site, consent_mode="opt_in")
+    lead_settings(site, alert_path_prefixes="/")
+    contact = _sql_with_owner(site, django_user_model)
+    visitor = Visitor.objects.create(site=site)
+    identify(visitor, contact)
+    client.cookies[CONSENT_COOKIE] = "all"
+    client.cookies["magpie_vid"] = str(visitor.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(site.root_page.url, headers={"User-Agent": "Mozilla/5.0 Firefox"})
+    assert response.status_code == 200
+    [alert] = ProspectAlert.objects.all()
+    assert alert.contact == contact and alert.path == site.root_page.url
+    assert [m.to for m in mail.outbox] == [["sales0@example.com"]]
