@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 from benchlib.core import REPO_DIR, Options, Outcome, log, machine_info, write_results
-from benchlib.procs import migrated_env, run_step
+from benchlib.procs import ProcessRegistry, migrated_env, run_step, tail
 
 NAME = "checkout"
 SUMMARY = "concurrent place_order (200 clients, 5-line orders, 50 scarce units) vs. pgbench"
@@ -75,32 +75,41 @@ def _busy_share(before: tuple[float, float], after: tuple[float, float]) -> floa
     return round((after[0] - before[0]) / total, 2) if total > 0 else None
 
 
+def _percent(share: object) -> str:
+    return "n/a" if share is None else f"{float(share) * 100:.0f} %"  # type: ignore[arg-type]
+
+
 def _load(work: Path, env: dict[str, str]) -> dict[str, object]:
     """PROCESSES workers of THREADS clients each, released at the same moment."""
     log(f"{NAME}: load, {PROCESSES} processes × {THREADS} clients …")
     start_at = time.time() + 10  # after Django's start-up and the clients' look-ups
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(STEPS), "load", str(work)],
-            env={
-                **env,
-                "BENCH_CHECKOUT_WORKER": str(worker),
-                "BENCH_CHECKOUT_THREADS": str(THREADS),
-                "BENCH_CHECKOUT_START_AT": str(start_at),
-            },
-            cwd=REPO_DIR,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for worker in range(PROCESSES)
-    ]
-    busy_before = _cpu_busy()
+    registry = ProcessRegistry()  # every worker is stopped on any exit
+    logs = [work / f"load-{worker}.log" for worker in range(PROCESSES)]
+    try:
+        procs = [
+            registry.spawn(
+                [sys.executable, str(STEPS), "load", str(work)],
+                env={
+                    **env,
+                    "BENCH_CHECKOUT_WORKER": str(worker),
+                    "BENCH_CHECKOUT_THREADS": str(THREADS),
+                    "BENCH_CHECKOUT_START_AT": str(start_at),
+                },
+                cwd=REPO_DIR,
+                log=logs[worker],
+            )
+            for worker in range(PROCESSES)
+        ]
+        time.sleep(max(0.0, start_at - time.time()))
+        busy_before = _cpu_busy()  # the load only, after the workers' start-up
+        for proc, path in zip(procs, logs, strict=True):
+            if proc.wait(timeout=600) != 0:
+                raise RuntimeError(f"load worker failed:\n{tail(path, 40)}")
+    finally:
+        registry.stop_all()
     results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=600)
-        if proc.returncode != 0:
-            raise RuntimeError(f"load worker failed:\n{out[-2000:]}\n{err[-3000:]}")
+    for path in logs:
+        out = path.read_text(encoding="utf-8", errors="replace")
         line = next(x for x in out.splitlines()[::-1] if x.startswith("RESULT="))
         results.append(json.loads(line.removeprefix("RESULT=")))
     busy_after = _cpu_busy()
@@ -244,8 +253,9 @@ def run_benchmark(options: Options) -> Outcome:
         f"other {load.get('refused_other', 0)}, errors {load.get('errors', 0)})"
     )
     print(
-        f"  client CPU {load['client_cpu_ms_per_attempt']} ms per attempt; machine CPU busy "
-        f"{load['machine_cpu_busy_share']} of {os.cpu_count()} cores during the load"
+        f"  client CPU {load['client_cpu_ms_per_attempt']} ms per attempt (cart refill "
+        f"included); all {os.cpu_count()} CPUs busy {_percent(load['machine_cpu_busy_share'])} "
+        "of the load's time (clients, PostgreSQL and anything else on the machine)"
     )
     print(
         f"  placement latency p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
