@@ -438,3 +438,18 @@ def test_staff_see_company_users_and_invite_for_a_company(
         {"company": shop.de.company.pk, "email": "buyer@schraubengmbh.example", "role": "buyer"},
     )
     assert taken.status_code == 200 and Invitation.objects.count() == 1
+
+
+def test_login_and_the_account_area_need_a_company_membership(shop: Any) -> None:
+    client = visitor()
+    wrong = client.post("/shop/login/", {"username": "buyer@alpenwerkag.example", "password": "x"})
+    assert wrong.status_code == 200 and "correct username and password" in wrong.content.decode()
+    ok = client.post("/shop/login/", {"username": "buyer@alpenwerkag.example", "password": "pw"})
+    assert ok.status_code == 302 and ok["Location"] == "/shop/account/"
+    dashboard = client.get("/shop/account/").content.decode()
+    assert "Alpenwerk AG" in dashboard and "Buyer (orders)" in dashboard
+    assert "/shop/account/users/" not in dashboard, "only admins see the users link"
+
+    outsider = get_user_model().objects.create_user("x@y.example", "x@y.example", "pw")
+    assert client_for(outsider).get("/shop/account/").status_code == 403
+    assert client_for(outsider).get("/shop/account/lists/").status_code == 403
