@@ -424,8 +424,11 @@ def _place(
 ) -> Order:
     now = timezone.now()
     # 1. The cart's row: a second click of the same buyer waits here, then finds the order.
-    locked = Cart.objects.select_for_update().filter(pk=cart.pk, company=company).first()
-    if locked is None:
+    locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if locked is None or not (
+        locked.company_id == company.pk
+        or (locked.company_id is None and locked.user_id == getattr(user, "pk", None))
+    ):
         raise OrderError(_("This cart does not belong to your company."))
     existing = _existing(company, key)
     if existing is not None:

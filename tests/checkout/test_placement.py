@@ -375,3 +375,21 @@ def test_start_checkout_records_a_touchpoint_for_the_buyer(shop, rf):
     touchpoint = Touchpoint.objects.get(type="checkout_started")
     assert touchpoint.contact.email == "buyer@alpenwerkag.example"
     assert (touchpoint.value, touchpoint.currency) == (Decimal("10.00"), "CHF")
+
+
+def test_placing_from_a_request_and_a_cart_of_another_company(shop, rf):
+    from magpie_checkout.models import Cart
+
+    ch, de = shop.ch, shop.de
+    cart = make_cart(shop.site, ch.buyer, ch.company, [(shop.products["BOLT"], 2)])
+    request = rf.post("/shop/checkout/")
+    request.user = ch.buyer
+    order = place(cart, ch.buyer, ch, request=request)
+    assert order.state == "placed" and order.site_id == shop.site.pk
+    # a German buyer posting the Swiss company's cart id gets nothing from it
+    foreign = make_cart(shop.site, ch.approver, ch.company, [(shop.products["BOLT"], 1)])
+    foreign.company = de.company  # what a tampered form would claim
+    with pytest.raises(OrderError) as excinfo:
+        place(foreign, de.buyer, de)
+    assert "does not belong" in excinfo.value.messages[0]
+    assert Cart.objects.get(pk=foreign.pk).lines.count() == 1
