@@ -96,6 +96,56 @@ def find_sku(sku: str) -> tuple[Any, Any]:
     return None, None
 
 
+def find_skus(skus: list[str]) -> dict[str, tuple[Any, Any]]:
+    """:func:`find_sku` for many article numbers in two queries: ``{sku.lower(): (product,
+    variant)}`` for those found."""
+    from django.db.models.functions import Lower
+
+    from magpie_catalog.models import Product, Variant
+
+    wanted = {(sku or "").strip().lower() for sku in skus} - {""}
+    found: dict[str, tuple[Any, Any]] = {}
+    if not wanted:
+        return found
+    for product in Product.objects.annotate(sku_lower=Lower("sku")).filter(sku_lower__in=wanted):
+        found[product.sku_lower] = (product, None)
+    rest = wanted - found.keys()
+    if rest:
+        variants = (
+            Variant.objects.select_related("product")
+            .annotate(sku_lower=Lower("sku"))
+            .filter(sku_lower__in=rest)
+        )
+        for variant in variants:
+            found[variant.sku_lower] = (variant.product, variant)
+    return found
+
+
+def available_units(pairs: list[tuple[Any, Any]]) -> dict[tuple[int, int | None], int]:
+    """Units available now (on hand minus reserved, all warehouses) of many ``(product,
+    variant)`` pairs in one query, as :func:`magpie_catalog.stock.availability` counts them."""
+    from django.db.models import Sum
+
+    from magpie_catalog.models import StockLevel
+
+    product_ids = {product.pk for product, _variant in pairs}
+    units: dict[tuple[int, int | None], int] = {
+        (product.pk, getattr(variant, "pk", None)): 0 for product, variant in pairs
+    }
+    if not product_ids:
+        return units
+    rows = (
+        StockLevel.objects.filter(product_id__in=product_ids, on_hand__gt=F("reserved"))
+        .values("product_id", "variant_id")
+        .annotate(units=Sum(F("on_hand") - F("reserved")))
+    )
+    for row in rows:
+        key = (row["product_id"], row["variant_id"])
+        if key in units:
+            units[key] = row["units"] or 0
+    return units
+
+
 # -- finding the cart -----------------------------------------------------------------------
 
 
@@ -329,10 +379,10 @@ def priced_lines(cart: Cart, request: Any) -> tuple[list[PricedLine], Decimal, b
     rows: list[PricedLine] = []
     total = Decimal("0.00")
     missing = False
-    from magpie_catalog.stock import availability
-
-    for line in cart.lines.select_related("product", "variant"):
-        available = availability(line.product, line.variant).available
+    lines = list(cart.lines.select_related("product", "variant"))
+    stock = available_units([(line.product, line.variant) for line in lines])
+    for line in lines:
+        available = stock.get((line.product_id, line.variant_id), 0)
         price = price_of(line.product, line.variant, line.quantity, company, cart.currency, request)
         if price is None:
             missing = True

@@ -71,9 +71,16 @@ class Report:
         return bool(self.rows) and not self.invalid
 
 
-def check_row(number: int, sku: str, quantity_text: str) -> RowResult:
+def check_row(
+    number: int,
+    sku: str,
+    quantity_text: str,
+    found: dict[str, tuple[Any, Any]] | None = None,
+    stock: dict[tuple[int, int | None], int] | None = None,
+) -> RowResult:
     """Check one row: the SKU is a known, active product or variant, and the quantity a
-    whole number from 1; more than available only warns."""
+    whole number from 1; more than available only warns. ``found`` and ``stock`` are
+    look-ups made for many rows at once (:func:`check_rows`)."""
     from magpie_catalog.stock import availability
 
     sku = (sku or "").strip()[:64]
@@ -82,7 +89,10 @@ def check_row(number: int, sku: str, quantity_text: str) -> RowResult:
     if not sku:
         row.status, row.message = ERROR, _("Enter an article number.")
         return row
-    product, variant = carts.find_sku(sku)
+    if found is not None:
+        product, variant = found.get(sku.lower(), (None, None))
+    else:
+        product, variant = carts.find_sku(sku)
     if product is None:
         row.status, row.message = ERROR, _("Unknown article number.")
         return row
@@ -97,7 +107,11 @@ def check_row(number: int, sku: str, quantity_text: str) -> RowResult:
     except carts.CartError as exc:
         row.status, row.message = ERROR, str(exc)
         return row
-    row.available = availability(product, variant).available
+    key = (product.pk, getattr(variant, "pk", None))
+    if stock is not None and key in stock:
+        row.available = stock[key]
+    else:
+        row.available = availability(product, variant).available
     if row.quantity > row.available:
         row.status = WARNING
         row.message = _("Only %(available)d available now; the rest is delivered later.") % {
@@ -110,10 +124,15 @@ def check_rows(rows: Iterable[tuple[int, str, str]]) -> Report:
     """Check ``(row number, sku, quantity)`` rows; rows with neither SKU nor quantity are
     skipped."""
     report = Report()
+    rows = [
+        (number, sku, quantity)
+        for number, sku, quantity in rows
+        if (sku or "").strip() or str(quantity or "").strip()
+    ]
+    found = carts.find_skus([sku for _number, sku, _quantity in rows])
+    stock = carts.available_units(list(set(found.values())))
     for number, sku, quantity in rows:
-        if not (sku or "").strip() and not (str(quantity or "")).strip():
-            continue
-        report.rows.append(check_row(number, sku, quantity))
+        report.rows.append(check_row(number, sku, quantity, found, stock))
     return report
 
 
