@@ -94,3 +94,24 @@ def test_a_tampered_or_missing_token_adds_nothing(shop: Any) -> None:
 def test_exactly_a_thousand_rows_are_accepted(shop: Any) -> None:
     rows = upload.read_upload(csv_file("sku,quantity\n" + "BOLT,1\n" * 1000))
     assert len(rows) == 1000
+
+
+def test_checking_many_rows_costs_a_fixed_number_of_queries(
+    shop: Any, django_assert_max_num_queries: Any
+) -> None:
+    from magpie_catalog.models import Product, StockLevel, Variant
+    from magpie_checkout import quickorder
+
+    products = Product.objects.bulk_create(
+        Product(sku=f"P-{i:03d}", name_de="x", status="active") for i in range(300)
+    )
+    StockLevel.objects.bulk_create(
+        StockLevel(product=p, warehouse=shop.warehouse, on_hand=5) for p in products
+    )
+    Variant.objects.create(product=products[0], sku="P-000-RED")
+    rows = [(n + 2, f"p-{n:03d}", "7") for n in range(300)] + [(400, "P-000-RED", "1")]
+    with django_assert_max_num_queries(3):
+        report = quickorder.check_rows(rows)
+    assert report.all_valid and len(report.rows) == 301
+    assert {row.available for row in report.rows[:300]} == {5}
+    assert report.rows[0].status == "warning" and report.rows[-1].variant.sku == "P-000-RED"
