@@ -73,8 +73,8 @@ def payment_methods(cart: Any, company: Any) -> list[Any]:
 
 @hookimpl
 def render_slot(slot: str, request: Any, context: dict[str, Any]) -> str | None:
-    """ "Add to cart" on product pages (``product_actions``) and the cart link in the header
-    (``header_actions``)."""
+    """The add-to-cart form on product pages (``product_actions``) and the cart link in the
+    header (``header_actions``)."""
     from magpie_checkout.slots import render
 
     return render(slot, request, context)
