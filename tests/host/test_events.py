@@ -190,3 +190,16 @@ def test_plugins_get_only_the_event_types_they_want(django_capture_on_commit_cal
     assert "search" not in lead_plugins  # the search plugin wants catalog events only
     assert {"search", "recorder"} <= change_plugins
     assert outbox.wants("recorder", "anything.at.all")  # no event_types: every event
+
+
+def test_event_ids_are_time_ordered_uuids():
+    # Version 7: the index of event ids grows at one end, like a sequence.
+    from magpie.events.models import uuid7
+
+    ids = [uuid7() for _ in range(1000)]
+    assert {value.version for value in ids} == {7}
+    assert len(set(ids)) == 1000
+    stamps = [value.int >> 80 for value in ids]
+    assert stamps == sorted(stamps)
+    first = outbox.emit("test.happened", {})
+    assert first.id.version == 7

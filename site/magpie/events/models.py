@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7): Unix milliseconds, then 74 random bits.
+
+    Events get these ids so that their index (and the deliveries' index of them) grows at
+    one end like a sequence, instead of touching random pages on every insert.
+    """
+    millis = time.time_ns() // 1_000_000 & ((1 << 48) - 1)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = millis << 80 | 0x7 << 76 | (rand >> 68) << 64 | 0b10 << 62 | rand & ((1 << 62) - 1)
+    return uuid.UUID(int=value)
 
 
 class Event(models.Model):
@@ -15,7 +29,7 @@ class Event(models.Model):
     # Written on every delivery/stock move: keep it out of Wagtail's reference index.
     wagtail_reference_index_ignore = True
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     type = models.CharField(_("type"), max_length=100, db_index=True)
     payload = models.JSONField(_("payload"), default=dict)
     site = models.ForeignKey(
