@@ -510,6 +510,7 @@ class OrderLine(models.Model):
     line_net = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
     price_list = models.CharField(_("price list"), max_length=100, blank=True)
     shipped_quantity = models.PositiveIntegerField(_("shipped"), default=0)
+    returned_quantity = models.PositiveIntegerField(_("returned"), default=0)
 
     class Meta:
         verbose_name = _("order line")
@@ -519,6 +520,10 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(shipped_quantity__lte=models.F("quantity")),
                 name="checkout_line_shipped_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=models.F("shipped_quantity")),
+                name="checkout_line_returned_within_shipped",
             ),
         ]
 
@@ -596,3 +601,164 @@ class CompanyTerms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company}: {self.credit_limit}"
+
+
+# -- fulfilment and billing (order management) ----------------------------------------------
+
+
+class Shipment(models.Model):
+    """A parcel sent for an order: the lines and quantities in it, carrier and tracking."""
+
+    wagtail_reference_index_ignore = True
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    carrier = models.CharField(_("carrier"), max_length=60, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    tracking_url = models.URLField(_("tracking link"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("shipped"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order} / {self.tracking_number or self.pk}"
+
+
+class ShipmentLine(models.Model):
+    """Units of one order line in a shipment."""
+
+    wagtail_reference_index_ignore = True
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("shipment line")
+
+
+class Document(models.Model):
+    """An invoice or a credit note: numbered without gaps per kind and year
+    (``R-2026-000001``, ``G-2026-000001``), its amounts and lines frozen when issued."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
+    wagtail_reference_index_ignore = True
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    net_total = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
+    tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2)
+    gross_total = models.DecimalField(_("gross"), max_digits=14, decimal_places=2)
+    #: Lines, addresses, rates and terms as issued (the PDF is rendered from this).
+    data = models.JSONField(default=dict)
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
+    due_date = models.DateField(_("due"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        verbose_name = _("invoice or credit note")
+        verbose_name_plural = _("invoices and credit notes")
+        ordering = ["issued_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Return(models.Model):
+    """Goods a company sends back: the lines and quantities, why, whether they go back into
+    stock, and the credit note issued for them."""
+
+    wagtail_reference_index_ignore = True
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
+    reason = models.CharField(_("reason"), max_length=300)
+    restock = models.BooleanField(_("back into stock"), default=True)
+    credit_note = models.OneToOneField(
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="return_of",
+        verbose_name=_("credit note"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+        ordering = ["created_at", "pk"]
+
+
+class ReturnLine(models.Model):
+    """Units of one order line sent back."""
+
+    wagtail_reference_index_ignore = True
+
+    ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("return line")
+
+
+class ApiToken(models.Model):
+    """A company user's key to the shop API. Only a SHA-256 hash of the key is stored; the
+    key is shown once, when it is created. Acts as its user, for the user's company."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="magpie_api_tokens",
+        verbose_name=_("user"),
+    )
+    company = models.ForeignKey(
+        "magpie_people.Company",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("company"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key starts with"), max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
