@@ -467,6 +467,11 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("enter_order", _("Can enter phone and upload orders for a company")),
+            ("fulfil_order", _("Can confirm, ship and cancel orders")),
+            ("bill_order", _("Can issue invoices, credit notes and register returns")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "idempotency_key"], name="checkout_order_once_per_key"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from magpie_checkout import views
+from magpie_checkout import api_views, views
+from magpie_checkout.api import api
 
 app_name = "magpie_checkout"
 
@@ -39,6 +40,10 @@ shop_patterns = [
     path("account/addresses/", views.addresses, name="addresses"),
     path("account/addresses/new/", views.address_edit, name="address_new"),
     path("account/addresses/<int:pk>/", views.address_edit, name="address_edit"),
+    path("account/api-tokens/", api_views.tokens, name="api_tokens"),
 ]
 
-urlpatterns = [path("shop/", include((shop_patterns, app_name), namespace=app_name))]
+urlpatterns = [
+    path("shop/api/", api.urls),
+    path("shop/", include((shop_patterns, app_name), namespace=app_name)),
+]
