@@ -22,6 +22,14 @@ def resolve_price(
     return resolve(product, variant, quantity, company, currency, at)
 
 
+@hookimpl(trylast=True)
+def resolve_prices(items: list[Any], company: Any, currency: str, at: Any) -> list[Any]:
+    """:func:`resolve_price` for a whole cart in two queries."""
+    from magpie_catalog.prices import resolve_many
+
+    return resolve_many(items, company, currency, at)
+
+
 @hookimpl
 def demo_data(stdout: Any) -> None:
     from magpie_catalog.demo import load_demo

@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from magpie.events.outbox import emit
-from magpie.pricing import PriceError, get_price
+from magpie.pricing import PriceError, get_prices
 from magpie_checkout import budgets
 from magpie_checkout.models import (
     Address,
@@ -131,6 +131,7 @@ def quote_cart(
     at = at or timezone.now()
     context = request if request is not None else _SiteContext(cart.site_id)
     seller_rate: Decimal | None = None
+    pending: list[tuple[Any, Any, Any, str]] = []  # (line, product, variant, sku) to price
     for line in lines:
         product, variant = line.product, line.variant
         sku = variant.sku if variant is not None else product.sku
@@ -143,19 +144,20 @@ def quote_cart(
         if product.status != "active" or (variant is not None and variant.product_id != product.pk):
             quote.errors.append(_("%(sku)s can no longer be ordered.") % {"sku": sku})
             continue
-        try:
-            price = get_price(
-                product,
-                quantity,
-                variant=variant,
-                company=company,
-                currency=currency,
-                at=at,
-                request=context,
-            )
-        except PriceError as error:
-            quote.errors.append(f"{sku}: {error}")
-            continue
+        pending.append((line, product, variant, sku))
+    try:  # every line in one go: a few queries, not a few per line
+        prices = get_prices(
+            [(product, variant, line.quantity) for line, product, variant, _sku in pending],
+            company=company,
+            currency=currency,
+            at=at,
+            request=context,
+        )
+    except PriceError as error:
+        quote.errors.extend(f"{sku}: {error}" for _line, _product, _variant, sku in pending)
+        pending, prices = [], []
+    for (line, product, variant, sku), price in zip(pending, prices, strict=True):
+        quantity = line.quantity
         if price is None:
             quote.errors.append(
                 _("%(sku)s has no valid price in %(currency)s.")

@@ -199,6 +199,18 @@ def resolve_price(
 
 
 @hookspec
+def resolve_prices(items: list[tuple[Any, Any, int]], company: Any, currency: str, at: Any) -> Any:
+    """Batch form of :func:`resolve_price`: return one :class:`magpie.pricing.Price` or
+    ``None`` per ``(product, variant, quantity)`` of ``items``, in order.
+
+    Optional: a plugin that implements ``resolve_price`` may add this to answer a whole
+    cart in a few queries. :func:`magpie.pricing.get_prices` asks the plugins in
+    ``resolve_price`` order and uses a plugin's batch form where it has one, its single
+    form otherwise; an item keeps the first answer. Same rules as ``resolve_price``.
+    """
+
+
+@hookspec
 def shipping_methods(cart: Any, address: dict[str, str], company: Any) -> list[Any] | None:
     """Return the shipping options this plugin offers for ``cart`` to ``address`` (a dict
     with ``country``, ``postal_code``, …) for ``company``, or ``None``.

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from magpie.people.models import Company, CustomerGroup
-from magpie.pricing import PriceError, get_price
+from magpie.pricing import PriceError, get_price, get_prices
 from magpie_catalog.models import PriceEntry, PriceList, Product, Variant
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +162,61 @@ def test_another_plugin_can_override_the_price_lists(product, monkeypatch):
     finally:
         host.pm.unregister(name="contract-prices")
     assert get_price(product).price_list == "list"
+
+
+def test_get_prices_answers_a_cart_like_get_price_in_two_queries(
+    product, company, resellers, django_assert_max_num_queries
+):
+    """A cart of several products, a variant and quantity tiers, priced at once."""
+    variant = Variant.objects.create(product=product, sku="GM-075-B5", options={"mounting": "B5"})
+    plain = Product.objects.create(sku="GM-110", name_de="Getriebemotor 1,1 kW", status="active")
+    unpriced = Product.objects.create(sku="GM-150", name_de="Getriebemotor 1,5 kW")
+    listing = price_list("list")
+    entry(listing, product, "480")
+    entry(listing, product, "495", variant=variant)
+    entry(listing, plain, "610")
+    tiers = price_list("resellers", scope="group", customer_group=resellers)
+    entry(tiers, product, "430")
+    entry(tiers, product, "410", min_quantity=10)
+    items = [(product, None, 1), (product, None, 12), (product, variant, 3), (plain, None, 5)]
+    items.append((unpriced, None, 1))
+    with django_assert_max_num_queries(3):  # the site's disabled plugins, lists, entries
+        prices = get_prices(items, company=company)
+    expected = [get_price(p, q, variant=v, company=company) for p, v, q in items]
+    assert prices == expected
+    assert [p.amount if p else None for p in prices] == [
+        Decimal("430"),
+        Decimal("410"),
+        Decimal("430"),  # the group's list wins; it has no entry of its own for the variant
+        Decimal("610"),
+        None,
+    ]
+    assert get_prices([]) == []
+    with pytest.raises(ValueError):
+        get_prices([(product, None, 0)])
+
+
+def test_a_plugin_without_the_batch_hook_still_answers_first_in_get_prices(product):
+    from magpie.hookspecs import hookimpl
+    from magpie.plugins import get_host
+    from magpie.pricing import Price
+
+    class ContractPrices:  # only the single form, for one product
+        @hookimpl
+        def resolve_price(self, product, quantity, currency):
+            if product.sku == "GM-075":
+                return Price(Decimal("1.00"), currency, False, "contract")
+            return None
+
+    other = Product.objects.create(sku="GM-110", name_de="Getriebemotor 1,1 kW", status="active")
+    listing = price_list("list")
+    entry(listing, product, "480")
+    entry(listing, other, "610")
+    host = get_host()
+    host.pm.register(ContractPrices(), name="contract-prices")
+    try:
+        prices = get_prices([(product, None, 1), (other, None, 1)])
+        assert [p.price_list for p in prices] == ["contract", "list"]
+    finally:
+        host.pm.unregister(name="contract-prices")
+    assert [p.price_list for p in get_prices([(product, None, 1)])] == ["list"]
