@@ -245,6 +245,7 @@ def _quantities(order: Order, quantities: Any, room: dict[int, int], what: str) 
     lines = {line.pk: line for line in order.lines.all()}
     errors: list[str] = []
     wanted: dict[int, int] = {}
+    seen: set[int] = set()
     for key, value in quantities.items():
         try:
             line_id = int(key)
@@ -257,6 +258,10 @@ def _quantities(order: Order, quantities: Any, room: dict[int, int], what: str) 
                 % {"line": key, "number": order.number}
             )
             continue
+        if line_id in seen:
+            errors.append(_("%(sku)s is given twice.") % {"sku": line.sku})
+            continue
+        seen.add(line_id)
         units: int | None
         if isinstance(value, bool):
             units = None

@@ -231,3 +231,164 @@ def test_notes_in_any_state(order, staff):
             oms.add_note(order, staff, bad)
     assert order.events.filter(kind="note").count() == 2
     assert not Event.objects.filter(type="order.status_changed").exists()
+
+
+# -- shipping -------------------------------------------------------------------------------
+
+
+def test_partial_then_full_shipment_takes_the_units_out_of_stock(shop, order, staff):
+    p = shop.products
+    lines = lines_of(order)
+    oms.confirm(order, staff)
+    first = oms.ship(
+        order,
+        staff,
+        {lines["BOLT"].pk: 4, str(lines["MOTOR"].pk): "2"},
+        carrier="Post CH",
+        tracking_number="99.00.123456.12345678",
+        tracking_url="https://service.post.ch/track?n=99",
+    )
+    order.refresh_from_db()
+    assert order.state == "partially_shipped"
+    assert (first.carrier, first.tracking_number, first.created_by) == (
+        "Post CH",
+        "99.00.123456.12345678",
+        staff,
+    )
+    assert sorted((sl.order_line.sku, sl.quantity) for sl in first.lines.all()) == [
+        ("BOLT", 4),
+        ("MOTOR", 2),
+    ]
+    # on hand and reserved both drop by the shipped units
+    assert on_hand(p["BOLT"]) == (96, 6) and on_hand(p["MOTOR"]) == (8, 0)
+    held = {r.line.sku: (r.quantity, r.released) for r in StockReservation.objects.all()}
+    assert held == {"BOLT": (6, False), "MOTOR": (0, True)}
+    assert {sku: line.shipped_quantity for sku, line in lines_of(order).items()} == {
+        "BOLT": 4,
+        "MOTOR": 2,
+    }
+    assert oms.allowed_actions(order) == ["ship", "return"]
+
+    second = oms.ship(order, staff, {lines["BOLT"].pk: 6})
+    order.refresh_from_db()
+    assert order.state == "shipped" and second.pk != first.pk
+    assert on_hand(p["BOLT"]) == (90, 0) and on_hand(p["MOTOR"]) == (8, 0)
+    assert set(StockReservation.objects.values_list("released", flat=True)) == {True}
+    assert oms.allowed_actions(order) == ["invoice", "return"]
+    assert status_events(order) == [
+        ("placed", "confirmed"),
+        ("confirmed", "in_fulfilment"),
+        ("in_fulfilment", "partially_shipped"),
+        ("partially_shipped", "shipped"),
+    ]
+    shipped = [
+        e.payload
+        for e in Event.objects.filter(type="order.status_changed")
+        if e.payload["to"] in ("partially_shipped", "shipped")
+    ]
+    assert sorted(e["shipment"] for e in shipped) == [first.pk, second.pk]
+    kinds = list(order.events.exclude(kind="email").values_list("kind", flat=True))
+    assert kinds == ["placed", "confirmed", "fulfilment_started", "shipped", "shipped"]
+    assert order.events.filter(kind="shipped").first().message == (
+        "4 × BOLT, 2 × MOTOR — Post CH 99.00.123456.12345678"
+    )
+    with pytest.raises(TransitionError, match="cannot be shipped"):
+        oms.ship(order, staff, {lines["BOLT"].pk: 1})
+
+
+def test_shipping_from_in_fulfilment_and_a_second_partial(shop, order, staff):
+    lines = lines_of(order)
+    oms.confirm(order, staff)
+    oms.start_fulfilment(order, staff)
+    oms.ship(order, staff, {lines["BOLT"].pk: 1})
+    oms.ship(order, staff, {lines["BOLT"].pk: 1, lines["MOTOR"].pk: 0})  # zeros are skipped
+    order.refresh_from_db()
+    assert order.state == "partially_shipped"
+    assert lines_of(order)["BOLT"].shipped_quantity == 2
+    # a shipment that does not change the state is on the timeline, without an event
+    assert status_events(order)[-1] == ("in_fulfilment", "partially_shipped")
+    assert order.events.filter(kind="shipped").count() == 2
+    assert on_hand(shop.products["BOLT"]) == (98, 8)
+
+
+@pytest.mark.parametrize(
+    "quantities, message",
+    [
+        ({"BOLT": 11}, "only 10 can be"),
+        ({"BOLT": -1}, "whole number"),
+        ({"BOLT": "1.5"}, "whole number"),
+        ({"BOLT": 1.5}, "whole number"),
+        ({"BOLT": True}, "whole number"),
+        ({"BOLT": None}, "whole number"),
+        ({"BOLT": 0}, "at least 1 for one line"),
+        ({}, "at least 1 for one line"),
+        ({"OTHER": 1}, "is not a line of order"),
+        ({"abc": 1}, "is not a line of order"),
+        ({999999: 1}, "is not a line of order"),
+        ({"MOTOR": 3, "BOLT": 1}, "only 2 can be"),  # one bad line refuses the whole shipment
+        ({"BOLT": 1, "BOLT-str": 1}, "given twice"),
+    ],
+)
+def test_bad_quantities_ship_nothing(shop, order, staff, quantities, message):
+    oms.confirm(order, staff)
+    other = place(
+        make_cart(shop.site, shop.de.buyer, shop.de.company, [(shop.products["BOLT"], 1)]),
+        shop.de.buyer,
+        shop.de,
+    )
+    ids = {sku: line.pk for sku, line in lines_of(order).items()}
+    ids["OTHER"] = other.lines.get().pk
+    ids["BOLT-str"] = str(ids["BOLT"])
+    given = {ids.get(key, key): value for key, value in quantities.items()}
+    events = Event.objects.count()
+    with pytest.raises(TransitionError, match=message):
+        oms.ship(order, staff, given)
+    order.refresh_from_db()
+    assert order.state == "confirmed" and not order.shipments.exists()
+    assert Event.objects.count() == events
+    assert on_hand(shop.products["BOLT"]) == (100, 11)
+    assert not any(order.lines.values_list("shipped_quantity", flat=True))
+
+
+def test_bad_tracking_is_refused(order, staff):
+    oms.confirm(order, staff)
+    bolt = lines_of(order)["BOLT"].pk
+    for kwargs, message in (
+        ({"tracking_url": "javascript:alert(1)"}, "not a web address"),
+        ({"tracking_url": "ftp://example.com/x"}, "not a web address"),
+        ({"carrier": "x" * 61}, "at most 60"),
+        ({"tracking_number": "1" * 101}, "at most 100"),
+    ):
+        with pytest.raises(TransitionError, match=message):
+            oms.ship(order, staff, {bolt: 1}, **kwargs)
+    order.refresh_from_db()
+    assert order.state == "confirmed" and not order.shipments.exists()
+
+
+def test_a_line_without_reservation_ships_from_free_stock(shop, staff):
+    from tests.checkout.shop_fixtures import make_order
+
+    order = make_order(shop.ch, [(shop.products["MOTOR"], 3)], state="confirmed")
+    oms.ship(order, staff, {order.lines.get().pk: 3})
+    assert on_hand(shop.products["MOTOR"]) == (7, 0)
+    big = make_order(shop.ch, [(shop.products["MOTOR"], 8)], state="confirmed")
+    with pytest.raises(TransitionError, match="only 7 in stock"):
+        oms.ship(big, staff, {big.lines.get().pk: 8})
+    big.refresh_from_db()
+    assert big.state == "confirmed" and on_hand(shop.products["MOTOR"]) == (7, 0)
+
+
+def test_stock_fulfil_is_one_conditional_update(shop):
+    from magpie_catalog.models import StockLevel
+    from magpie_catalog.stock import fulfil, restock
+
+    row = StockLevel.objects.get(product=shop.products["CABLE"])
+    StockLevel.objects.filter(pk=row.pk).update(reserved=3)
+    assert fulfil(row.pk, 4) is False  # only 3 reserved: nothing changes
+    assert on_hand(shop.products["CABLE"]) == (50, 3)
+    assert fulfil(row.pk, 3) is True
+    assert on_hand(shop.products["CABLE"]) == (47, 0)
+    restock(row.pk, 2)
+    assert on_hand(shop.products["CABLE"]) == (49, 0)
+    with pytest.raises(ValueError):
+        fulfil(row.pk, 0)
