@@ -1,8 +1,8 @@
 """URLs of the checkout plugin, mounted at the site root by the ``url_patterns`` hook.
 
 Everything lives under ``/shop/`` in the ``magpie_checkout`` namespace: login, registration,
-invitations, cart, quick order and upload, the account area (orders, lists, users,
-addresses) and reorder.
+invitations, cart, quick order and upload, checkout, approval links, the account area
+(orders and their documents, approvals, lists, users, addresses) and reorder.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ shop_patterns = [
     path("orders/<str:number>/reorder/", views.reorder, name="reorder"),
     path("account/", views.account, name="account"),
     path("account/orders/", views.orders, name="orders"),
+    path("account/orders/<str:number>/", views.order_detail, name="order"),
+    path("account/documents/<int:pk>.pdf", views.document_pdf, name="document"),
+    path("account/approvals/", views.approvals, name="approvals"),
+    path("approval/<str:token>/", views.approval_link, name="approval"),
     path("account/lists/", views.lists_index, name="lists"),
     path("account/lists/<int:pk>/", views.list_detail, name="list"),
     path("account/users/", views.users, name="users"),

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
@@ -23,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -30,9 +32,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from magpie.pagecache import never_cache_page
-from magpie_checkout import accounts, quickorder, upload
+from magpie_checkout import accounts, approval, placement, quickorder, upload
 from magpie_checkout import cart as carts
 from magpie_checkout import lists as order_lists
+from magpie_checkout.checkout_forms import CheckoutForm, DecisionForm, new_key, rate_text
+from magpie_checkout.checkout_forms import summary as checkout_summary
 from magpie_checkout.forms import (
     AddressForm,
     InviteForm,
@@ -42,7 +46,7 @@ from magpie_checkout.forms import (
     RegistrationForm,
     UploadForm,
 )
-from magpie_checkout.models import Address, CompanyMember, Order
+from magpie_checkout.models import Address, CompanyMember, Document, Order, OrderState
 
 # -- helpers --------------------------------------------------------------------------------
 
@@ -280,10 +284,106 @@ def cart_count(request: HttpRequest) -> HttpResponse:
     return _respond(request, JsonResponse({"count": carts.line_count(carts.get_cart(request))}))
 
 
-@require_GET
+#: The session key that remembers which cart contents ``checkout_started`` was recorded for.
+STARTED_SESSION_KEY = "magpie_checkout_started"
+
+
+def _cart_signature(cart: Any) -> str:
+    """A digest of the cart's lines (ids and quantities): a new checkout once they change."""
+    import hashlib
+
+    rows = cart.lines.order_by("pk").values_list("pk", "quantity")
+    text = f"{cart.pk}:" + ",".join(f"{pk}x{quantity}" for pk, quantity in rows)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _record_start(request: HttpRequest, cart: Any) -> None:
+    """``checkout_started`` on the first display of the checkout for these cart contents
+    (a reload does not record it again)."""
+    signature = _cart_signature(cart)
+    if request.session.get(STARTED_SESSION_KEY) == signature:
+        return
+    placement.start_checkout(cart, request)
+    request.session[STARTED_SESSION_KEY] = signature
+
+
+def _approver_names(order: Order) -> str:
+    names = [user.get_full_name() or user.email for user in approval.approvers(order)]
+    return ", ".join(names) if names else _("your company's approvers")
+
+
+def _placed_message(request: HttpRequest, order: Order) -> None:
+    if order.state == OrderState.AWAITING_APPROVAL:
+        messages.info(
+            request,
+            _("Thank you, your order %(number)s awaits approval by %(approvers)s.")
+            % {"number": order.number, "approvers": _approver_names(order)},
+        )
+    else:
+        messages.success(
+            request, _("Thank you, your order %(number)s was placed.") % {"number": order.number}
+        )
+
+
+@member_required()
+@require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
-    """``/shop/checkout/``: a placeholder until the checkout lands."""
-    return _render(request, "magpie_checkout/checkout_placeholder.html", {})
+    """``/shop/checkout/``: addresses, shipping, payment, PO number, delivery date, note,
+    terms and the totals; POST places the order (:func:`placement.place_order`) and
+    redirects to its page. POST ``update`` only recomputes the totals for the choices."""
+    member = request.member
+    if not accounts.can_order(member):
+        raise PermissionDenied(_("You may not place orders."))
+    company = member.company
+    form = None
+    wanted: dict[str, Any] = {}
+    if request.method == "POST":
+        cart = carts.get_cart(request, create=True)
+        wanted = request.POST.dict()
+        if "update" in request.POST:
+            initial = {name: request.POST.get(name, "") for name in CheckoutForm.base_fields}
+            initial["terms_accepted"] = bool(request.POST.get("terms_accepted"))
+            form = CheckoutForm(initial=initial)
+        else:
+            form = CheckoutForm(request.POST)
+            if form.is_valid():
+                # place_order answers a double submit (the same key) with the first order,
+                # even once the cart is empty: nothing may be checked before it.
+                try:
+                    order = placement.place_order(
+                        cart, user=request.user, request=request, **form.place_kwargs()
+                    )
+                except placement.OrderError as exc:
+                    for message in exc.messages:
+                        form.add_error(None, message)
+                else:
+                    _placed_message(request, order)
+                    return _redirect(request, "magpie_checkout:order", order.number)
+    else:
+        cart = carts.get_cart(request)
+    if cart is None or not cart.lines.exists():
+        messages.error(request, _("Your cart is empty."))
+        return _redirect(request, "magpie_checkout:cart")
+    info = checkout_summary(cart, company, request, wanted)
+    if form is None:
+        form = CheckoutForm(initial=info.selected)
+    if request.method == "GET":
+        _record_start(request, cart)
+    return _render(
+        request,
+        "magpie_checkout/checkout.html",
+        {
+            "form": form,
+            "summary": info,
+            "cart": cart,
+            "company": company,
+            "idempotency_key": new_key(),
+            "can_manage": accounts.can_manage_users(member),
+            "terms_url": getattr(settings, "MAGPIE_CHECKOUT_TERMS_URL", ""),
+            "today": timezone.localdate(),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 # -- quick order and upload -----------------------------------------------------------------
@@ -408,6 +508,221 @@ def orders(request: HttpRequest) -> HttpResponse:
     """``/shop/account/orders/``: the company's orders, newest first."""
     rows = Order.objects.filter(company=request.member.company).order_by("-created_at", "-pk")
     return _render(request, "magpie_checkout/account/orders.html", {"orders": rows[:200]})
+
+
+def shipping_label(code: str) -> str:
+    """The name of a shipping method code as the first-party methods call it (other
+    plugins' codes are shown as they are)."""
+    labels = {
+        "flat_rate": _("Standard delivery"),
+        "weight": _("Delivery by weight"),
+        "pickup": _("Pickup"),
+    }
+    return labels.get(code, code)
+
+
+def payment_label(code: str) -> str:
+    """The name of a payment method code (first-party; others as they are)."""
+    labels = {
+        "invoice": _("Invoice (on account)"),
+        "prepayment": _("Prepayment by bank transfer"),
+    }
+    return labels.get(code, code)
+
+
+def _reasons(order: Order) -> str:
+    """Why the order waits for approval, or why it was rejected (from its timeline)."""
+    kind = {OrderState.AWAITING_APPROVAL: "placed", OrderState.REJECTED: "rejected"}.get(
+        order.state
+    )
+    if kind is None:
+        return ""
+    event = order.events.filter(kind=kind).order_by("-created_at", "-pk").first()
+    return event.message if event else ""
+
+
+def _order_of_company(request: HttpRequest, number: str) -> Order:
+    return get_object_or_404(
+        Order.objects.select_related("placed_by", "approved_by"),
+        company=request.member.company,
+        number=number,
+    )
+
+
+@member_required()
+@require_GET
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """``/shop/account/orders/<number>/``: the order (also the confirmation after placing):
+    state, lines, totals, addresses, shipping and payment, shipments, invoices and credit
+    notes, reorder, and approve/reject for those who may decide."""
+    from magpie_checkout.payment import format_rf
+
+    order = _order_of_company(request, number)
+    shipments = list(order.shipments.prefetch_related("lines__order_line"))
+    awaiting = order.state == OrderState.AWAITING_APPROVAL
+    return _render(
+        request,
+        "magpie_checkout/order_detail.html",
+        {
+            "order": order,
+            "lines": order.lines.order_by("position"),
+            "shipments": shipments,
+            "documents": order.documents.order_by("issued_at", "pk"),
+            "shipping_label": shipping_label(order.shipping_method),
+            "payment_label": payment_label(order.payment_method),
+            "payment_reference": format_rf(order.payment_reference)
+            if order.payment_reference
+            else "",
+            "bank_details": getattr(settings, "MAGPIE_CHECKOUT_BANK_DETAILS", "")
+            if order.payment_method == "prepayment"
+            else "",
+            "vat_rate": rate_text(order.vat_rate),
+            "reasons": _reasons(order),
+            "can_decide": awaiting and approval.can_decide(order, request.user),
+            "approvers": _approver_names(order) if awaiting else "",
+        },
+    )
+
+
+@member_required()
+@require_GET
+def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """``/shop/account/documents/<id>.pdf``: an invoice or credit note of the company's
+    orders as a PDF attachment."""
+    from django.utils.http import content_disposition_header
+
+    from magpie_checkout import documents
+
+    document = get_object_or_404(
+        Document.objects.select_related("order"), pk=pk, order__company=request.member.company
+    )
+    response = HttpResponse(documents.render_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, documents.filename(document))
+    return _respond(request, response)
+
+
+# -- approval -------------------------------------------------------------------------------
+
+
+def _link_status(token: str) -> int:
+    """410 for a genuine link that no longer works (expired, its order or user gone), 400
+    for a forged or malformed one."""
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt=approval.SALT)
+    except signing.BadSignature:
+        return 400
+    return 410 if isinstance(data, dict) and data.get("a") in approval.ACTIONS else 400
+
+
+def _approval_error(request: HttpRequest, message: str, status: int, order: Any = None):
+    return _render(
+        request,
+        "magpie_checkout/approval_error.html",
+        {"error": message, "order": order},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def approval_link(request: HttpRequest, token: str) -> HttpResponse:
+    """``/shop/approval/<token>/``: the link of the approval email. GET shows the order
+    and a button (mail scanners open links: GET never decides); POST approves or rejects
+    (the link's action) as the approver the link was sent to — or, for a link naming no
+    one, as the logged-in user."""
+    never_cache_page(request)
+    try:
+        link = approval.check_approval_token(token)
+    except approval.ApprovalError as exc:
+        return _approval_error(request, str(exc), _link_status(token))
+    user = link.user
+    if user is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("magpie_checkout:login"))
+        user = request.user
+    order = link.order
+    if order.state != OrderState.AWAITING_APPROVAL:
+        return _approval_error(
+            request,
+            _("Order %(number)s is not awaiting approval any more (it is %(state)s).")
+            % {"number": order.number, "state": order.get_state_display()},
+            410,
+            order,
+        )
+    if not approval.can_decide(order, user):
+        return _approval_error(
+            request, _("You may not approve or reject orders of this company."), 403
+        )
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if link.action == "approve":
+                decided = approval.approve(order, user)
+            else:
+                decided = approval.reject(order, user, form.cleaned_data["reason"])
+        except approval.ApprovalError as exc:
+            return _approval_error(request, str(exc), 410, order)
+        return _render(
+            request,
+            "magpie_checkout/approval_done.html",
+            {"order": decided, "action": link.action, "approver": user},
+        )
+    return _render(
+        request,
+        "magpie_checkout/approval.html",
+        {
+            "order": order,
+            "lines": order.lines.order_by("position"),
+            "action": link.action,
+            "approver": user,
+            "requester": order.placed_by,
+            "reasons": _reasons(order),
+            "form": form,
+        },
+    )
+
+
+@member_required()
+@require_http_methods(["GET", "POST"])
+def approvals(request: HttpRequest) -> HttpResponse:
+    """``/shop/account/approvals/``: the company's orders awaiting approval (approvers and
+    company admins); POST ``order`` (number), ``action`` (approve/reject), ``reason``."""
+    member = request.member
+    if not accounts.can_approve(member):
+        raise PermissionDenied(_("Only approvers and company admins may approve orders."))
+    company = member.company
+    if request.method == "POST":
+        order = get_object_or_404(Order, company=company, number=request.POST.get("order", ""))
+        action = request.POST.get("action", "")
+        form = DecisionForm(request.POST)
+        if action not in approval.ACTIONS or not form.is_valid():
+            messages.error(request, _("Choose to approve or reject the order."))
+        elif not approval.can_decide(order, request.user):
+            raise PermissionDenied(_("You may not approve or reject orders of this company."))
+        else:
+            try:
+                if action == "approve":
+                    approval.approve(order, request.user)
+                    messages.success(
+                        request, _("Order %(number)s was approved.") % {"number": order.number}
+                    )
+                else:
+                    approval.reject(order, request.user, form.cleaned_data["reason"])
+                    messages.success(
+                        request, _("Order %(number)s was rejected.") % {"number": order.number}
+                    )
+            except approval.ApprovalError as exc:
+                messages.error(request, str(exc))
+        return _redirect(request, _safe_next(request, reverse("magpie_checkout:approvals")))
+    waiting = (
+        Order.objects.filter(company=company, state=OrderState.AWAITING_APPROVAL)
+        .select_related("placed_by")
+        .prefetch_related("lines")
+        .order_by("created_at", "pk")
+    )
+    rows = [{"order": order, "reasons": _reasons(order)} for order in waiting[:200]]
+    return _render(request, "magpie_checkout/account/approvals.html", {"rows": rows})
 
 
 @member_required()
