@@ -9,6 +9,8 @@ class CheckoutConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        """Connect the signal receivers: the cart merge at login, and the staff groups
+        created after ``migrate`` (:mod:`magpie_checkout.staff_groups`)."""
         from magpie_checkout.signals import connect
 
-        connect()
+        connect(self)
