@@ -392,3 +392,78 @@ def test_stock_fulfil_is_one_conditional_update(shop):
     assert on_hand(shop.products["CABLE"]) == (49, 0)
     with pytest.raises(ValueError):
         fulfil(row.pk, 0)
+
+
+# -- returns --------------------------------------------------------------------------------
+
+
+def test_returns_credit_restock_and_finally_return_the_order(shop, order, staff):
+    p = shop.products
+    lines = lines_of(order)
+    oms.confirm(order, staff)
+    ship_all(order, staff)
+    assert on_hand(p["BOLT"]) == (90, 0) and on_hand(p["MOTOR"]) == (8, 0)
+    oms.issue_invoice(order, staff)
+
+    first = oms.register_return(
+        order, staff, {lines["BOLT"].pk: 4, lines["MOTOR"].pk: 1}, reason="  Overstock  "
+    )
+    order.refresh_from_db()
+    assert order.state == "invoiced"  # not everything came back
+    assert first.reason == "Overstock" and first.restock and first.created_by == staff
+    assert sorted((rl.order_line.sku, rl.quantity) for rl in first.lines.all()) == [
+        ("BOLT", 4),
+        ("MOTOR", 1),
+    ]
+    assert on_hand(p["BOLT"]) == (94, 0) and on_hand(p["MOTOR"]) == (9, 0)
+    returned = {sku: line.returned_quantity for sku, line in lines_of(order).items()}
+    assert returned == {"BOLT": 4, "MOTOR": 1}
+    credit = first.credit_note
+    # 4 × 2.50 + 1 × 480.00 = 490.00 net, 8.1 % VAT = 39.69
+    assert (credit.net_total, credit.tax_total, credit.gross_total) == (
+        Decimal("490.00"),
+        Decimal("39.69"),
+        Decimal("529.69"),
+    )
+    assert credit.number.startswith("G-") and credit.data["reason"] == "Overstock"
+    assert [ln["sku"] for ln in credit.data["lines"]] == ["BOLT", "MOTOR"]
+    assert order.events.get(kind="returned").message.startswith(credit.number)
+    assert status_events(order)[-1] == ("shipped", "invoiced")  # no state change, no event
+    assert oms.allowed_actions(order) == ["complete", "return"]
+
+    with pytest.raises(TransitionError, match="only 6 can be"):
+        oms.register_return(order, staff, {lines["BOLT"].pk: 7}, reason="x")
+    with pytest.raises(TransitionError, match="reason"):
+        oms.register_return(order, staff, {lines["BOLT"].pk: 1}, reason="  ")
+
+    oms.complete(order, staff)
+    last = oms.register_return(
+        order, staff, {lines["BOLT"].pk: 6, lines["MOTOR"].pk: 1}, reason="Project stopped",
+        restock=False,
+    )  # fmt: skip
+    order.refresh_from_db()
+    assert order.state == "returned" and oms.allowed_actions(order) == []
+    assert on_hand(p["BOLT"]) == (94, 0) and on_hand(p["MOTOR"]) == (9, 0)  # not restocked
+    changed = Event.objects.filter(type="order.status_changed").order_by("-created_at").first()
+    assert (changed.payload["from"], changed.payload["to"]) == ("completed", "returned")
+    assert changed.payload["return"] == last.pk
+    assert changed.payload["document"] == last.credit_note.pk
+    assert Document.objects.filter(kind="credit_note").count() == 2
+    with pytest.raises(TransitionError, match="cannot be returned"):
+        oms.register_return(order, staff, {lines["BOLT"].pk: 1}, reason="again")
+
+
+def test_return_of_a_partial_shipment_keeps_the_order_open(shop, order, staff):
+    lines = lines_of(order)
+    oms.confirm(order, staff)
+    oms.ship(order, staff, {lines["MOTOR"].pk: 2})
+    ret = oms.register_return(order, staff, {lines["MOTOR"].pk: 2}, reason="Wrong voltage")
+    order.refresh_from_db()
+    # every shipped unit came back, but the bolts are still to ship: the order stays open
+    assert order.state == "partially_shipped"
+    assert oms.allowed_actions(order) == ["ship"]
+    assert on_hand(shop.products["MOTOR"]) == (10, 0)
+    assert on_hand(shop.products["BOLT"]) == (100, 10)
+    assert ret.credit_note.net_total == Decimal("960.00")
+    with pytest.raises(TransitionError, match="only 0 can be"):
+        oms.register_return(order, staff, {lines["MOTOR"].pk: 1}, reason="again")
