@@ -654,8 +654,8 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
         return _approval_error(
             request, _("You may not approve or reject orders of this company."), 403
         )
-    form = DecisionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = DecisionForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         try:
             if link.action == "approve":
                 decided = approval.approve(order, user)
@@ -717,7 +717,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
         return _redirect(request, _safe_next(request, reverse("magpie_checkout:approvals")))
     waiting = (
         Order.objects.filter(company=company, state=OrderState.AWAITING_APPROVAL)
-        .select_related("placed_by")
+        .select_related("placed_by", "company")
         .prefetch_related("lines")
         .order_by("created_at", "pk")
     )

@@ -147,3 +147,46 @@ def test_post_views_need_a_csrf_token(shop: Any, url: str, data: dict[str, str])
     client = client_for(shop.ch.admin, enforce_csrf_checks=True)
     assert client.post(url, data).status_code == 403
     assert not OrderList.objects.exists()
+
+
+def test_company_b_order_pages_documents_and_approvals_answer_404_to_company_a(
+    shop: Any, company_b: Any
+) -> None:
+    from magpie_checkout.models import Document
+
+    order = company_b["order"]
+    order.state = "awaiting_approval"
+    order.save(update_fields=["state"])
+    document = Document.objects.create(
+        order=order, kind="invoice", number="R-2026-000777", currency="EUR",
+        net_total=order.net_total, tax_total=order.tax_total, gross_total=order.gross_total,
+    )  # fmt: skip
+    admin_a = client_for(shop.ch.admin)
+    for url in (
+        f"/shop/account/orders/{order.number}/",
+        f"/shop/account/documents/{document.pk}.pdf",
+    ):
+        response = admin_a.get(url, follow=True)
+        assert response.status_code == 404, url
+        assert "PO-B-SECRET" not in response.content.decode()
+    for action in ("approve", "reject"):
+        response = admin_a.post(
+            "/shop/account/approvals/", {"order": order.number, "action": action}, follow=True
+        )
+        assert response.status_code == 404
+    assert order.number not in admin_a.get("/shop/account/approvals/").content.decode()
+    order.refresh_from_db()
+    assert order.state == "awaiting_approval"
+
+
+def test_an_approval_link_naming_no_one_is_refused_to_company_a(shop: Any, company_b: Any) -> None:
+    from magpie_checkout.approval import approval_token
+
+    order = company_b["order"]
+    order.state = "awaiting_approval"
+    order.save(update_fields=["state"])
+    path = f"/shop/approval/{approval_token(order, 'approve')}/"
+    response = client_for(shop.ch.admin).post(path)
+    assert response.status_code == 403
+    order.refresh_from_db()
+    assert order.state == "awaiting_approval"
