@@ -109,6 +109,21 @@ SHIPPING_LABELS = {
     "weight": gettext_lazy("Delivery by weight"),
     "pickup": gettext_lazy("Pickup"),
 }
+#: Timeline entries by kind (kinds of other plugins show as they are).
+EVENT_LABELS = {
+    "placed": gettext_lazy("Placed"),
+    "approved": gettext_lazy("Approved"),
+    "rejected": gettext_lazy("Rejected"),
+    "confirmed": gettext_lazy("Confirmed"),
+    "fulfilment_started": gettext_lazy("Fulfilment started"),
+    "shipped": gettext_lazy("Shipped"),
+    "invoiced": gettext_lazy("Invoiced"),
+    "completed": gettext_lazy("Completed"),
+    "cancelled": gettext_lazy("Cancelled"),
+    "returned": gettext_lazy("Return"),
+    "note": gettext_lazy("Note"),
+    "email": gettext_lazy("Email"),
+}
 PAYMENT_LABELS = {
     "invoice": gettext_lazy("Invoice (on account)"),
     "prepayment": gettext_lazy("Prepayment by bank transfer"),
@@ -263,7 +278,9 @@ class ShipForm(forms.Form):
                 min_value=0,
                 initial=open_units,
                 required=False,
-                widget=forms.NumberInput(attrs={"min": 0, "max": open_units, "size": 6}),
+                widget=forms.NumberInput(
+                    attrs={"min": 0, "max": open_units, "style": "max-width: 8rem"}
+                ),
             )
             self.line_fields.append((line, name))
 
@@ -304,7 +321,9 @@ class ReturnForm(forms.Form):
                 min_value=0,
                 initial=0,
                 required=False,
-                widget=forms.NumberInput(attrs={"min": 0, "max": returnable, "size": 6}),
+                widget=forms.NumberInput(
+                    attrs={"min": 0, "max": returnable, "style": "max-width: 8rem"}
+                ),
             )
             self.line_fields.append((line, name))
         # The line fields first, then reason and restock.
@@ -428,7 +447,7 @@ class OrderDetailView(WagtailAdminTemplateMixin, TemplateView):
         context.update(
             order=order,
             lines=lines,
-            events=list(order.events.select_related("user").order_by("created_at", "pk")),
+            events=self.timeline(),
             shipments=shipments,
             documents=document_list,
             returns=returns,
@@ -438,8 +457,22 @@ class OrderDetailView(WagtailAdminTemplateMixin, TemplateView):
             payment_label=PAYMENT_LABELS.get(order.payment_method, order.payment_method),
             goods_net=order.net_total - order.shipping_net,
             index_url=reverse(f"{ORDERS}:index"),
+            state_primary=order.state in ACTIVE_STATES,
         )
         return context
+
+    def timeline(self) -> list[dict[str, Any]]:
+        """The order's events, oldest first, with readable kinds and states."""
+        states = dict(OrderState.choices)
+        return [
+            {
+                "event": event,
+                "label": EVENT_LABELS.get(event.kind, event.kind),
+                "from": states.get(event.from_state, event.from_state),
+                "to": states.get(event.to_state, event.to_state),
+            }
+            for event in self.order.events.select_related("user").order_by("created_at", "pk")
+        ]
 
     def action_url(self, action: str) -> str:
         return reverse(f"{ORDERS}:action", args=[self.order.pk, action])

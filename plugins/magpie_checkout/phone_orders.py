@@ -170,7 +170,9 @@ class OrderDetailsForm(forms.Form):
         users = get_user_model().objects.filter(
             company_membership__company=company, company_membership__active=True
         )
-        self.fields["user"].queryset = users.order_by("last_name", "first_name", "pk")
+        self.fields["user"].queryset = users.select_related("company_membership").order_by(
+            "last_name", "first_name", "pk"
+        )
         self.fields["user"].label_from_instance = self._user_label
         addresses = Address.objects.filter(company=company)
         for kind in ("billing", "shipping"):
@@ -191,8 +193,10 @@ class OrderDetailsForm(forms.Form):
     @staticmethod
     def _user_label(user: Any) -> str:
         name = user.get_full_name() or user.get_username()
-        role = getattr(getattr(user, "company_membership", None), "get_role_display", None)
-        return f"{name} <{user.email}>" + (f" – {role()}" if role else "")
+        member = getattr(user, "company_membership", None)
+        # "Company admin (users, addresses, …)" → "Company admin"
+        role = str(member.get_role_display()).split(" (")[0] if member is not None else ""
+        return f"{name} <{user.email}>" + (f" – {role}" if role else "")
 
     def clean_requested_delivery_date(self) -> datetime.date | None:
         from django.utils import timezone
