@@ -306,15 +306,22 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
         return self.render_step("details", status, company=company, form=form, **context)
 
     @staticmethod
-    def blank_rows(report: Any = None, rows: list[tuple[int, str, str]] | None = None) -> list:
+    def blank_rows(
+        report: Any = None, rows: list[tuple[int, str, str]] | None = None, more: bool = False
+    ) -> list:
         """The SKU/quantity rows of the form: what was typed (with each row's check), then
-        empty rows up to :data:`quickorder.START_ROWS`."""
+        empty rows up to :data:`quickorder.START_ROWS` (or that many more, with ``more``, up
+        to :data:`quickorder.MAX_ROWS`)."""
         checked = {row.number: row for row in (report.rows if report else [])}
         typed = [
             {"index": number - 1, "sku": sku, "quantity": quantity, "check": checked.get(number)}
             for number, sku, quantity in (rows or [])
+            if (sku or "").strip() or (quantity or "").strip()
         ]
-        while len(typed) < quickorder.START_ROWS:
+        for index, row in enumerate(typed):  # renumbered: blank rows in between are dropped
+            row["index"] = index
+        wanted = len(typed) + quickorder.START_ROWS if more else quickorder.START_ROWS
+        while len(typed) < min(wanted, quickorder.MAX_ROWS):
             typed.append({"index": len(typed), "sku": "", "quantity": "", "check": None})
         return typed
 
@@ -340,6 +347,11 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
         form = OrderDetailsForm(
             company, request.POST, request.FILES, with_file=self.channel == Channel.UPLOAD
         )
+        if "more" in request.POST and self.channel == Channel.PHONE:
+            # More empty rows; nothing is checked yet.
+            form = OrderDetailsForm(company, initial=request.POST.dict())
+            typed = quickorder.rows_from_post(request.POST)
+            return self.details_step(company, form, rows=self.blank_rows(rows=typed, more=True))
         rows = self.read_rows(form)
         if not form.is_valid():
             return self.details_step(
@@ -398,7 +410,7 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
 
     def options(self, payload: dict[str, Any], report: Any) -> tuple[Any, list, list, Any]:
         """The quote of the rows for the company, and its shipping and payment options."""
-        company = Company.objects.get(pk=payload["company"])
+        company = Company.objects.get(pk=payload["company"])  # checked by the caller
         cart = self._cart(company)
         lines = [
             CartLine(cart=cart, product=row.product, variant=row.variant, quantity=row.quantity)
@@ -452,7 +464,7 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
         except signing.BadSignature:
             messages.error(request, _("The order form was changed; enter the order again."))
             return HttpResponseRedirect(reverse(self.url_name))
-        if payload.get("channel") != self.channel:
+        if payload.get("channel") != self.channel or _company(payload.get("company")) is None:
             messages.error(request, _("The order form was changed; enter the order again."))
             return HttpResponseRedirect(reverse(self.url_name))
         rows = [(int(n), str(s), str(q)) for n, s, q in payload["rows"]]

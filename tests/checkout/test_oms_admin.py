@@ -700,3 +700,13 @@ def test_warehouse_and_accounting_cannot_enter_orders(
         assert response.status_code == 403
     assert warehouse.get("/admin/shop/choose-company/").status_code == 403
     assert not Order.objects.exists()
+
+
+def test_more_rows_keep_what_was_typed_and_check_nothing(shop: Any, sales: Any) -> None:
+    data = details_data(shop.ch, more="1", **{"sku-0": "BOLT", "quantity-0": "2", "sku-1": "NOPE"})
+    response = sales.post(f"{ORDERS}enter/", data)
+    assert response.status_code == 200
+    html = html_of(response)
+    assert 'value="BOLT"' in html and 'value="NOPE"' in html and 'name="sku-11"' in html
+    assert "Unknown article number." not in html and 'name="token"' not in html
+    assert not Order.objects.exists()
