@@ -367,3 +367,15 @@ def test_invoice_within_the_credit_limit_is_offered_and_placed(shop: Any, buyer:
     make_cart(shop.site, shop.ch.buyer, shop.ch.company, [(shop.products["MOTOR"], 1)])
     html = buyer.get(URL).content.decode()
     assert 'id="pay-invoice" value="invoice" disabled' in html and "Over the credit limit" in html
+
+
+def test_an_expired_price_list_is_named_on_the_page_and_refused(shop: Any, buyer: Any) -> None:
+    html = buyer.get(URL).content.decode()
+    shop.lists["CHF"].valid_until = timezone.now() - datetime.timedelta(minutes=1)
+    shop.lists["CHF"].save(update_fields=["valid_until"])
+    response = buyer.post(URL, checkout_data(shop.ch, html))
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "MOTOR has no valid price in CHF." in text
+    assert "This cart cannot be ordered as it is:" in text
+    nothing_written(shop)
