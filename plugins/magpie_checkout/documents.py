@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import formats, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -76,7 +76,8 @@ def _date(value: Any) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
-def _rate(value: Any) -> str:
+def rate_label(value: Any) -> str:
+    """A VAT rate for the current language: ``8,1 %`` / ``8.1 %``, ``19 %``."""
     number = Decimal(str(value or 0)).normalize()
     text = formats.number_format(
         number,
@@ -118,7 +119,7 @@ def _paragraph(lines: list[str], style: ParagraphStyle) -> Paragraph:
 def _footer(seller: dict[str, Any]):
     parts = [seller.get("name", "")]
     if seller.get("vat_id"):
-        parts.append(_("VAT ID") + " " + seller["vat_id"])
+        parts.append(pgettext("invoice", "VAT ID") + " " + seller["vat_id"])
     if seller.get("iban"):
         parts.append("IBAN " + seller["iban"])
     if seller.get("bic"):
@@ -130,7 +131,9 @@ def _footer(seller: dict[str, Any]):
         canvas.setFont(FONT, 7.5)
         canvas.setFillColor(colors.grey)
         canvas.drawString(MARGIN, 12 * mm, text)
-        canvas.drawRightString(A4[0] - MARGIN, 12 * mm, _("Page %(page)d") % {"page": doc.page})
+        canvas.drawRightString(
+            A4[0] - MARGIN, 12 * mm, pgettext("invoice", "Page %(page)d") % {"page": doc.page}
+        )
         canvas.restoreState()
 
     return draw
@@ -167,7 +170,7 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
         *(seller.get("address") or []),
         seller.get("email", ""),
         seller.get("phone", ""),
-        (_("VAT ID") + " " + seller["vat_id"]) if seller.get("vat_id") else "",
+        (pgettext("invoice", "VAT ID") + " " + seller["vat_id"]) if seller.get("vat_id") else "",
     ]
     header = Table(
         [
@@ -184,21 +187,21 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
     # Buyer's address (left) and the document's facts (right).
     billing = _address_lines(data.get("billing_address") or {}) or [buyer.get("company", "")]
     facts: list[tuple[str, str]] = [
-        (_("Date"), _date(data.get("issued_on"))),
+        (pgettext("invoice", "Date"), _date(data.get("issued_on"))),
     ]
     if invoice and data.get("due_date"):
-        facts.append((_("Due date"), _date(data.get("due_date"))))
+        facts.append((pgettext("invoice", "Due date"), _date(data.get("due_date"))))
     if not invoice and data.get("invoice_number"):
-        facts.append((_("For invoice"), data["invoice_number"]))
-    facts.append((_("Order"), order.get("number", "")))
+        facts.append((pgettext("invoice", "For invoice"), data["invoice_number"]))
+    facts.append((pgettext("invoice", "Order"), order.get("number", "")))
     if order.get("placed_on"):
-        facts.append((_("Order date"), _date(order.get("placed_on"))))
+        facts.append((pgettext("invoice", "Order date"), _date(order.get("placed_on"))))
     if order.get("po_number"):
-        facts.append((_("PO number"), order["po_number"]))
+        facts.append((pgettext("invoice", "PO number"), order["po_number"]))
     if buyer.get("customer"):
-        facts.append((_("Customer number"), buyer["customer"]))
+        facts.append((pgettext("invoice", "Customer number"), buyer["customer"]))
     if buyer.get("vat_id"):
-        facts.append((_("Your VAT ID"), buyer["vat_id"]))
+        facts.append((pgettext("invoice", "Your VAT ID"), buyer["vat_id"]))
     fact_table = Table(
         [[Paragraph(_text(k), st["base"]), Paragraph(_text(v), st["right"])] for k, v in facts],
         colWidths=[30 * mm, 45 * mm],
@@ -213,17 +216,27 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
     if shipping and shipping != billing:
         story.append(
             Paragraph(
-                "<b>" + _text(_("Delivered to")) + ":</b> " + _text(", ".join(shipping)),
+                "<b>"
+                + _text(pgettext("invoice", "Delivered to"))
+                + ":</b> "
+                + _text(", ".join(shipping)),
                 st["small"],
             )
         )
         story.append(Spacer(1, 4 * mm))
 
-    title = _("Invoice") if invoice else _("Credit note")
+    title = pgettext("invoice", "Invoice") if invoice else pgettext("invoice", "Credit note")
     story += [Paragraph(_text(f"{title} {document.number}"), st["title"]), Spacer(1, 4 * mm)]
 
     # Lines.
-    head = [_("Pos."), _("SKU"), _("Description"), _("Qty"), _("Unit price"), _("Net")]
+    head = [
+        pgettext("invoice", "Pos."),
+        pgettext("invoice", "SKU"),
+        pgettext("invoice", "Description"),
+        pgettext("invoice", "Qty"),
+        pgettext("invoice", "Unit price"),
+        pgettext("invoice", "Net"),
+    ]
     rows: list[list[Any]] = [
         [Paragraph(_text(h), st["bold_right" if i >= 3 else "bold"]) for i, h in enumerate(head)]
     ]
@@ -245,7 +258,10 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
                 "",
                 "",
                 Paragraph(
-                    _text(_("Shipping") + f" ({shipping_cost.get('method', '')})"), st["base"]
+                    _text(
+                        pgettext("invoice", "Shipping") + f" ({shipping_cost.get('method', '')})"
+                    ),
+                    st["base"],
                 ),
                 "",
                 "",
@@ -271,12 +287,12 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
     story += [table, Spacer(1, 4 * mm)]
 
     # Totals.
-    vat_label = _("VAT %(rate)s") % {"rate": _rate(vat.get("rate"))}
+    vat_label = pgettext("invoice", "VAT %(rate)s") % {"rate": rate_label(vat.get("rate"))}
     total_rows = [
-        [_("Net"), f"{_amount(totals.get('net'))} {currency}"],
+        [pgettext("invoice", "Net"), f"{_amount(totals.get('net'))} {currency}"],
         [vat_label, f"{_amount(totals.get('tax'))} {currency}"],
         [
-            _("Total") if invoice else _("Total credit"),
+            pgettext("invoice", "Total") if invoice else pgettext("invoice", "Total credit"),
             f"{_amount(totals.get('gross'))} {currency}",
         ],
     ]
@@ -301,7 +317,10 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
         story.append(
             Paragraph(
                 _text(
-                    _("VAT ID of the recipient: %(vat_id)s; VAT ID of the supplier: %(seller)s.")
+                    pgettext(
+                        "invoice",
+                        "VAT ID of the recipient: %(vat_id)s; VAT ID of the supplier: %(seller)s.",
+                    )
                     % {"vat_id": buyer["vat_id"], "seller": seller.get("vat_id") or "—"}
                 ),
                 st["base"],
@@ -310,12 +329,17 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
         story.append(Spacer(1, 2 * mm))
     if not invoice and data.get("reason"):
         story += [
-            Paragraph(_text(_("Reason: %(reason)s") % {"reason": data["reason"]}), st["base"]),
+            Paragraph(
+                _text(pgettext("invoice", "Reason: %(reason)s") % {"reason": data["reason"]}),
+                st["base"],
+            ),
             Spacer(1, 2 * mm),
         ]
     if invoice:
         pay = [
-            _("Please pay %(amount)s %(currency)s by %(date)s (%(days)s days net).")
+            pgettext(
+                "invoice", "Please pay %(amount)s %(currency)s by %(date)s (%(days)s days net)."
+            )
             % {
                 "amount": _amount(totals.get("gross")),
                 "currency": currency,
@@ -323,7 +347,9 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
                 "days": payment.get("terms_days", ""),
             }
             if payment.get("method") != "prepayment"
-            else _("Prepayment: please transfer %(amount)s %(currency)s by %(date)s.")
+            else pgettext(
+                "invoice", "Prepayment: please transfer %(amount)s %(currency)s by %(date)s."
+            )
             % {
                 "amount": _amount(totals.get("gross")),
                 "currency": currency,
@@ -341,13 +367,18 @@ def _story(document: Document, data: dict[str, Any]) -> list[Any]:
                 )
                 if p
             )
-            pay.append(_("Account: %(bank)s") % {"bank": bank})
+            pay.append(pgettext("invoice", "Account: %(bank)s") % {"bank": bank})
         if payment.get("reference"):
-            pay.append(_("Payment reference: %(ref)s") % {"ref": payment["reference"]})
+            pay.append(
+                pgettext("invoice", "Payment reference: %(ref)s") % {"ref": payment["reference"]}
+            )
         story.append(_paragraph(pay, st["base"]))
     else:
         story.append(
-            Paragraph(_text(_("We credit this amount to your account or refund it.")), st["base"])
+            Paragraph(
+                _text(pgettext("invoice", "We credit this amount to your account or refund it.")),
+                st["base"],
+            )
         )
     return story
 

@@ -214,6 +214,9 @@ def send_order_email(
             "kind": kind,
         }
         with translation.override(language_of(user, order)):
+            from magpie_checkout.documents import rate_label
+
+            context["vat_rate"] = rate_label(order.vat_rate)
             subject = _subject(kind, order, doc, partial)
             context["subject"] = subject
             text = render_to_string(f"magpie_checkout/emails/order_{kind}.txt", context)

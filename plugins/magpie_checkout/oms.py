@@ -58,6 +58,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from magpie.events.outbox import emit
 from magpie_checkout.models import (
@@ -167,13 +168,13 @@ def _locked(order: Order) -> Order:
 #: What each action is called in a refusal ("Order … cannot be confirmed").
 def _done(action: str) -> str:
     return {
-        "confirm": _("confirmed"),
-        "start_fulfilment": _("put into fulfilment"),
-        "ship": _("shipped"),
-        "invoice": _("invoiced"),
-        "complete": _("completed"),
-        "cancel": _("cancelled"),
-        "return": _("returned"),
+        "confirm": pgettext("order action", "confirmed"),
+        "start_fulfilment": pgettext("order action", "put into fulfilment"),
+        "ship": pgettext("order action", "shipped"),
+        "invoice": pgettext("order action", "invoiced"),
+        "complete": pgettext("order action", "completed"),
+        "cancel": pgettext("order action", "cancelled"),
+        "return": pgettext("order action", "returned"),
     }[action]
 
 

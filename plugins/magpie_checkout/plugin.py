@@ -78,3 +78,21 @@ def render_slot(slot: str, request: Any, context: dict[str, Any]) -> str | None:
     from magpie_checkout.slots import render
 
     return render(slot, request, context)
+
+
+@hookimpl
+def handle_event(event: Any) -> None:
+    """``order.placed``: the buyer's order confirmation (see ``notifications``); the
+    plugin's ``event_types`` hook asks the outbox for that type only."""
+    from magpie_checkout.notifications import handle
+
+    handle(event)
+
+
+@hookimpl
+def event_types() -> list[str]:
+    """Only ``order.placed`` (without this, every event of the site would be queued for
+    the checkout plugin)."""
+    from magpie_checkout.notifications import WANTED
+
+    return list(WANTED)
