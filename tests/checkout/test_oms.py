@@ -467,3 +467,81 @@ def test_return_of_a_partial_shipment_keeps_the_order_open(shop, order, staff):
     assert ret.credit_note.net_total == Decimal("960.00")
     with pytest.raises(TransitionError, match="only 0 can be"):
         oms.register_return(order, staff, {lines["MOTOR"].pk: 1}, reason="again")
+
+
+# -- concurrency (PostgreSQL) ---------------------------------------------------------------
+
+
+def _placed_order(magpie_site, lines):
+    from tests.checkout.conftest import build_shop
+
+    shop = build_shop(magpie_site)
+    cart = make_cart(
+        shop.site, shop.ch.buyer, shop.ch.company, [(shop.products[s], q) for s, q in lines]
+    )
+    order = place(cart, shop.ch.buyer, shop.ch)
+    return shop, order
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_staff_shipping_the_last_units_at_once_ship_them_once(magpie_site):
+    from tests.checkout.test_placement_concurrency import run_together
+
+    shop, order = _placed_order(magpie_site, [("MOTOR", 3)])
+    staff = make_user("backoffice@example.com", is_staff=True)
+    oms.confirm(order, staff)
+    line = order.lines.get()
+    results = run_together(4, lambda i: oms.ship(Order(pk=order.pk), staff, {line.pk: 3}))
+    shipped = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, TransitionError)]
+    assert len(shipped) == 1 and len(refused) == 3, results
+    line.refresh_from_db()
+    assert line.shipped_quantity == 3
+    assert on_hand(shop.products["MOTOR"]) == (7, 0)
+    assert Order.objects.get(pk=order.pk).state == "shipped"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_cancels_at_once_release_the_stock_once(magpie_site):
+    from tests.checkout.test_placement_concurrency import run_together
+
+    shop, order = _placed_order(magpie_site, [("MOTOR", 4), ("BOLT", 5)])
+    # another order holds stock of the same rows: a double release would show
+    other = place(
+        make_cart(shop.site, shop.ch.admin, shop.ch.company, [(shop.products["MOTOR"], 2)]),
+        shop.ch.admin,
+        shop.ch,
+    )
+    assert other.state == "placed" and on_hand(shop.products["MOTOR"]) == (10, 6)
+    staff = make_user("backoffice@example.com", is_staff=True)
+    results = run_together(4, lambda i: oms.cancel(Order(pk=order.pk), staff))
+    assert sum(isinstance(r, Order) for r in results) == 1, results
+    assert sum(isinstance(r, TransitionError) for r in results) == 3
+    assert on_hand(shop.products["MOTOR"]) == (10, 2)
+    assert on_hand(shop.products["BOLT"]) == (100, 0)
+    assert Event.objects.filter(type="order.status_changed").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_invoices_issued_at_once_get_consecutive_numbers(magpie_site):
+    from django.utils import timezone
+
+    from tests.checkout.test_placement_concurrency import run_together
+
+    shop, first = _placed_order(magpie_site, [("BOLT", 1)])
+    staff = make_user("backoffice@example.com", is_staff=True)
+    orders = [first]
+    for i in range(5):
+        user = make_user(f"buyer{i}@alpenwerkag.example")
+        CompanyMember.objects.create(company=shop.ch.company, user=user, role="buyer")
+        cart = make_cart(shop.site, user, shop.ch.company, [(shop.products["BOLT"], 1)])
+        orders.append(place(cart, user, shop.ch))
+    for each in orders:
+        oms.confirm(each, staff)
+        oms.ship(each, staff, {each.lines.get().pk: 1})
+    results = run_together(6, lambda i: oms.issue_invoice(Order(pk=orders[i].pk), staff).number)
+    year = timezone.localdate().year
+    assert sorted(results) == [f"R-{year}-{n:06d}" for n in range(1, 7)], results
