@@ -158,6 +158,8 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 AUTH: dict[int, Any] = {401: ErrorOut}
 READ: dict[int, Any] = {401: ErrorOut, 422: ErrorOut}
 BUYING: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+#: Operations with a JSON body also answer 400 to a body that is not JSON.
+WITH_BODY: dict[int, Any] = {400: ErrorOut, **BUYING}
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -425,7 +427,7 @@ def cart_get(request: HttpRequest) -> dict[str, Any]:
     return _cart_out(request, carts.get_cart(request))
 
 
-@api.post("/v1/cart/lines", response={200: CartOut, **BUYING}, tags=["cart"])
+@api.post("/v1/cart/lines", response={200: CartOut, **WITH_BODY}, tags=["cart"])
 def cart_add(request: HttpRequest, payload: CartAddIn) -> dict[str, Any]:
     """Add lines by SKU (product or variant) and quantity, summed with lines already in the
     cart. All lines are added, or none: an unknown or inactive SKU, or more than available
@@ -495,7 +497,7 @@ def _own_line(cart: Cart | None, line_id: int) -> CartLine:
 
 
 @api.patch(
-    "/v1/cart/lines/{line_id}", response={200: CartOut, 404: ErrorOut, **BUYING}, tags=["cart"]
+    "/v1/cart/lines/{line_id}", response={200: CartOut, 404: ErrorOut, **WITH_BODY}, tags=["cart"]
 )
 def cart_set_quantity(request: HttpRequest, line_id: Id, payload: QuantityIn) -> dict[str, Any]:
     """Set a line's quantity (a whole number from 1, at most what is available now)."""
@@ -677,7 +679,7 @@ def order(request: HttpRequest, number: Annotated[Text, Field(max_length=40)]) -
 
 @api.post(
     "/v1/orders",
-    response={200: OrderOut, 201: OrderOut, 409: ErrorOut, **BUYING},
+    response={200: OrderOut, 201: OrderOut, 409: ErrorOut, **WITH_BODY},
     tags=["orders"],
 )
 def place(
