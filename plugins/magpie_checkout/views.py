@@ -1,5 +1,6 @@
 """The shop's pages under ``/shop/``: registration, invitations, cart, quick order, upload,
-order lists, reorder and the account area.
+order lists, reorder, the checkout, the account area (orders, invoices, approvals) and the
+approval links of the approval email (see docs/checkout-flow.md).
 
 Every page here is per visitor: it is kept out of the page cache
 (:func:`magpie.pagecache.never_cache_page`) and sent with ``Cache-Control: private,
