@@ -38,7 +38,7 @@ from django import forms
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -488,8 +488,6 @@ class OrderActionView(OrderDetailView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         action = kwargs.get("action", "")
         if action not in ACTION_PERMISSIONS:
-            from django.http import Http404
-
             raise Http404
         if not request.user.has_perm(VIEW) or not request.user.has_perm(ACTION_PERMISSIONS[action]):
             return denied(request)
@@ -615,6 +613,8 @@ class OrderViewSet(ModelViewSet):
     name = ORDERS
     add_to_admin_menu = False
     copy_view_enabled = False
+    #: Orders are written on every placement: no reference-index rows (and queries) for them.
+    add_to_reference_index = False
     index_view_class = OrderIndexView
     filterset_class = OrderFilterSet
     search_fields = ["number", "po_number", "company__name"]

@@ -710,3 +710,28 @@ def test_more_rows_keep_what_was_typed_and_check_nothing(shop: Any, sales: Any) 
     assert 'value="BOLT"' in html and 'value="NOPE"' in html and 'name="sku-11"' in html
     assert "Unknown article number." not in html and 'name="token"' not in html
     assert not Order.objects.exists()
+
+
+def test_the_list_and_the_detail_page_do_not_query_per_row(shop: Any, warehouse: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url: str) -> int:
+        warehouse.get(url)  # messages shown, session settled
+        with CaptureQueriesContext(connection) as captured:
+            assert warehouse.get(url).status_code == 200
+        return len(captured)
+
+    first = placed(shop)
+    for name in ("confirm", "start_fulfilment"):
+        warehouse.post(action(first, name))
+    warehouse.post(action(first, "ship"), ship_data(first, {"BOLT": 1}))
+    few = queries(ORDERS), queries(detail(first))
+    for _ in range(3):
+        placed(shop, shop.de, [("BOLT", 1), ("CABLE", 1), ("MOTOR", 1)])
+    warehouse.post(action(first, "ship"), ship_data(first, {"BOLT": 1, "MOTOR": 1}))
+    warehouse.post(action(first, "ship"), ship_data(first, {"BOLT": 2}))
+    warehouse.post(action(first, "note"), {"note-message": "x"})
+    many = queries(ORDERS), queries(detail(first))
+    assert many[0] == few[0], "the list: the same queries for 1 or 4 orders"
+    assert many[1] == few[1], "the detail page: the same queries for 1 or 3 shipments"
