@@ -46,6 +46,7 @@ from magpie_checkout.api_schemas import (
     ErrorOut,
     Id,
     MeOut,
+    OrderNumber,
     OrderOut,
     OrderPage,
     PaymentOptionOut,
@@ -53,8 +54,9 @@ from magpie_checkout.api_schemas import (
     ProductDetailOut,
     ProductPage,
     QuantityIn,
+    SearchText,
     ShippingOptionOut,
-    Text,
+    SkuPath,
 )
 from magpie_checkout.models import (
     Address,
@@ -78,6 +80,8 @@ KEY_NAMESPACE = "api:"
 SALES_UNIT = "piece"
 PAGE_SIZE_MAX = 100
 PAGE_MAX = 100_000
+#: The name of every view's body parameter (left out of a 422's ``loc``).
+BODY_PARAMETER = "payload"
 
 
 # -- the API object: JSON for every error, nothing cached -----------------------------------
@@ -147,6 +151,19 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     )
     response["WWW-Authenticate"] = 'Bearer realm="shop"'
     return response
+
+
+@api.exception_handler(ValidationError)
+def _invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """422 with every problem; a body's ``loc`` starts ``["body", <field>…]`` (without the
+    name of the view's parameter that ninja puts in between)."""
+    errors = []
+    for error in exc.errors:
+        loc = list(error.get("loc") or [])
+        if len(loc) > 1 and loc[0] == "body" and loc[1] == BODY_PARAMETER:
+            del loc[1]
+        errors.append({**error, "loc": loc})
+    return api.create_response(request, {"detail": errors}, status=422)
 
 
 @api.exception_handler(Exception)
@@ -294,7 +311,7 @@ def _product_row(request: HttpRequest, product: Any, available: int) -> dict[str
 @api.get("/v1/products", response={200: ProductPage, **READ}, tags=["catalog"])
 def products(
     request: HttpRequest,
-    q: Annotated[Text, Field(max_length=100)] = "",
+    q: SearchText = "",
     page: Annotated[int, Field(ge=1, le=PAGE_MAX)] = 1,
     page_size: Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX)] = 20,
 ) -> dict[str, Any]:
@@ -315,7 +332,7 @@ def products(
     response={200: ProductDetailOut, 404: ErrorOut, **READ},
     tags=["catalog"],
 )
-def product(request: HttpRequest, sku: Annotated[Text, Field(max_length=200)]) -> dict[str, Any]:
+def product(request: HttpRequest, sku: SkuPath) -> dict[str, Any]:
     """One active product by its SKU or one of its variants' SKUs (any case): description,
     the company's net unit price and quantity tiers, availability, variants."""
     from wagtail.rich_text import expand_db_html
@@ -668,7 +685,7 @@ def orders(
 
 
 @api.get("/v1/orders/{number}", response={200: OrderOut, 404: ErrorOut, **READ}, tags=["orders"])
-def order(request: HttpRequest, number: Annotated[Text, Field(max_length=40)]) -> dict[str, Any]:
+def order(request: HttpRequest, number: OrderNumber) -> dict[str, Any]:
     """One of the company's orders by number: state, lines, totals, shipments with
     tracking, invoice and credit note numbers. Another company's number answers 404."""
     found = _orders(request).select_related("placed_by").filter(number=number).first()

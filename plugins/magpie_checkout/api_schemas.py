@@ -43,8 +43,17 @@ def _quantity(value: Any) -> int:
         raise PydanticCustomError("quantity", str(error)) from None
 
 
-#: Text without NUL characters or lone surrogates.
-Text = Annotated[str, AfterValidator(_clean_text)]
+_clean = AfterValidator(_clean_text)
+#: Text without NUL characters or lone surrogates (length limits come first, so their
+#: messages speak of characters).
+Text = Annotated[str, _clean]
+SkuText = Annotated[str, Field(min_length=1, max_length=64), _clean]
+SkuPath = Annotated[str, Field(max_length=200), _clean]
+SearchText = Annotated[str, Field(max_length=100), _clean]
+OrderNumber = Annotated[str, Field(max_length=40), _clean]
+MethodCode = Annotated[str, Field(max_length=40), _clean]
+PoNumber = Annotated[str, Field(max_length=60), _clean]
+NoteText = Annotated[str, Field(max_length=2000), _clean]
 #: A whole number from 1 to 99,999, checked with the shop's own messages.
 Quantity = Annotated[
     Any,
@@ -160,7 +169,7 @@ class CartOut(Schema):
 
 
 class CartLineIn(Schema):
-    sku: Annotated[Text, Field(min_length=1, max_length=64)]
+    sku: SkuText
     quantity: Quantity
 
 
@@ -212,13 +221,13 @@ class AddressOut(Schema):
 class PlaceOrderIn(Schema):
     """Place the cart's order. Omitted addresses: the company's default of each kind."""
 
-    shipping_method: Annotated[Text, Field(max_length=40)]
-    payment_method: Annotated[Text, Field(max_length=40)]
+    shipping_method: MethodCode
+    payment_method: MethodCode
     billing_address_id: Id | None = None
     shipping_address_id: Id | None = None
-    po_number: Annotated[Text, Field(max_length=60)] = ""
+    po_number: PoNumber = ""
     requested_delivery_date: datetime.date | None = None
-    note: Annotated[Text, Field(max_length=2000)] = ""
+    note: NoteText = ""
     terms_accepted: bool
 
 

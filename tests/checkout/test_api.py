@@ -239,8 +239,17 @@ def test_unknown_paths_and_methods_answer_json(buyer: ApiClient) -> None:
         content_type="application/json",
         headers=buyer._headers(),
     )
-    assert broken.status_code in (400, 422)
+    assert broken.status_code == 400
     assert "detail" in broken.json()
+    for junk in (b"[" * 100_000, b"\xff\xfe{", b'{"lines": [{"sku": "\\ud800", "quantity": 1}]}'):
+        response = buyer.client.post(
+            API + "/cart/lines",
+            data=junk,
+            content_type="application/json",
+            headers=buyer._headers(),
+        )
+        assert response.status_code in (400, 422), junk[:20]
+        assert "detail" in response.json()
 
 
 def test_the_schema_is_served_and_the_cdn_docs_page_is_not(shop: SimpleNamespace) -> None:
@@ -420,7 +429,7 @@ def test_bad_quantities_answer_422_and_add_nothing(
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert len(detail) == 1
-    assert detail[0]["loc"][-3:] == ["lines", 1, "quantity"]
+    assert detail[0]["loc"] == ["body", "lines", 1, "quantity"]
     assert message in detail[0]["msg"]
     assert cart_lines(shop.ch.buyer) == {}
 
@@ -490,6 +499,21 @@ def test_bad_cart_bodies_answer_422(buyer: ApiClient) -> None:
         response = buyer.post("/cart/lines", body)
         assert response.status_code == 422, body
         assert isinstance(response.json()["detail"], list)
+
+
+def test_schema_errors_name_the_field_like_the_shops_own(buyer: ApiClient) -> None:
+    long_sku = buyer.post("/cart/lines", {"lines": [{"sku": "B" * 65, "quantity": 1}]})
+    assert long_sku.json()["detail"] == [
+        {
+            "type": "string_too_long",
+            "loc": ["body", "lines", 0, "sku"],
+            "msg": "String should have at most 64 characters",
+            "ctx": {"max_length": 64},
+        }
+    ]
+    nul = buyer.post("/cart/lines", {"lines": [{"sku": "B\u0000", "quantity": 1}]})
+    assert nul.json()["detail"][0]["loc"] == ["body", "lines", 0, "sku"]
+    assert nul.json()["detail"][0]["msg"] == "The text must not contain NUL characters."
 
 
 def test_another_users_cart_line_answers_404(shop: SimpleNamespace) -> None:
