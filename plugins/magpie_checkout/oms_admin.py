@@ -672,7 +672,7 @@ class OrderViewSet(ModelViewSet):
         )
 
     def get_urlpatterns(self) -> list[Any]:
-        from magpie_checkout.phone_orders import EnterOrderView, UploadOrderView
+        from magpie_checkout.phone_orders import EnterOrderView, UploadOrderView, sku_suggest
 
         return [
             path("", self.index_view, name="index"),
@@ -682,6 +682,7 @@ class OrderViewSet(ModelViewSet):
             path("<int:pk>/documents/<int:document_pk>/pdf/", document_pdf, name="document"),
             path("enter/", EnterOrderView.as_view(), name="enter"),
             path("upload/", UploadOrderView.as_view(), name="upload"),
+            path("enter/skus.json", sku_suggest, name="skus"),
         ]
 
 

@@ -33,7 +33,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.db.models import Case, Q, When
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -286,6 +286,7 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
 
     def render_step(self, step: str, status: int = 200, **context: Any) -> HttpResponse:
         context.setdefault("action_url", reverse(self.url_name))
+        context.setdefault("suggest_url", reverse(f"{ORDERS}:skus"))
         context.setdefault("upload", self.channel == Channel.UPLOAD)
         media = forms.Media()
         for form in (context.get("form"), context.get("company_form")):
@@ -536,6 +537,14 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
         if request.user.has_perm(VIEW):
             return HttpResponseRedirect(detail_url(order))
         return HttpResponseRedirect(reverse(self.url_name))
+
+
+def sku_suggest(request: HttpRequest) -> HttpResponse:
+    """``enter/skus.json?q=``: up to 10 active products by SKU prefix, for the SKU fields of
+    the phone order (the shop's quick-order script fills a datalist from it)."""
+    if not request.user.has_perm(ENTER):
+        return denied(request)
+    return JsonResponse({"products": quickorder.suggest(request.GET.get("q", ""))})
 
 
 class UploadOrderView(EnterOrderView):

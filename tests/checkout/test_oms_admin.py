@@ -735,3 +735,12 @@ def test_the_list_and_the_detail_page_do_not_query_per_row(shop: Any, warehouse:
     many = queries(ORDERS), queries(detail(first))
     assert many[0] == few[0], "the list: the same queries for 1 or 4 orders"
     assert many[1] == few[1], "the detail page: the same queries for 1 or 3 shipments"
+
+
+def test_sku_suggestions_for_the_phone_order(shop: Any, sales: Any, warehouse: Any) -> None:
+    found = sales.get(f"{ORDERS}enter/skus.json?q=mo")
+    assert found.status_code == 200
+    assert [p["sku"] for p in found.json()["products"]] == ["MOTOR"]
+    page = html_of(sales.get(f"{ORDERS}enter/?company={shop.ch.company.pk}"))
+    assert f'data-suggest="{ORDERS}enter/skus.json"' in page and "quick-order.js" in page
+    assert warehouse.get(f"{ORDERS}enter/skus.json?q=mo").status_code == 403
