@@ -396,6 +396,31 @@ class OrderDetailView(WagtailAdminTemplateMixin, TemplateView):
         ]
 
     @cached_property
+    def header_buttons(self) -> list[Any]:  # type: ignore[override]
+        """ "Orders of <company>" (the list filtered), and the company itself for users who
+        may see companies."""
+        order = self.order
+        buttons = [
+            HeaderButton(
+                _("Orders of %(company)s") % {"company": order.company.name},
+                url=f"{reverse(f'{ORDERS}:index')}?company={order.company_id}",
+                icon_name="list-ul",
+                priority=10,
+            )
+        ]
+        user = self.request.user
+        if user.has_perm("magpie_people.change_company"):
+            buttons.append(
+                HeaderButton(
+                    _("Company"),
+                    url=reverse("magpie_companies:edit", args=[order.company_id]),
+                    icon_name="site",
+                    priority=20,
+                )
+            )
+        return buttons
+
+    @cached_property
     def lines(self) -> list[OrderLine]:
         return list(self.order.lines.order_by("position"))
 

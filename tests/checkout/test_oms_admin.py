@@ -243,6 +243,8 @@ def test_the_detail_page_shows_the_order(shop: Any, warehouse: Any) -> None:
         "Not needed",  # approval
     ):
         assert fragment in html, fragment
+    assert f'href="{ORDERS}?company={order.company_id}"' in html, "the company's orders"
+    assert "/admin/customers/companies/" not in html, "no company link without the permission"
     assert 'data-action="confirm"' in html, "the Warehouse may confirm a placed order"
     assert 'data-action="invoice"' not in html
 
