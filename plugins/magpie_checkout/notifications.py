@@ -244,8 +244,11 @@ def handle(event: Any) -> None:
     except (TypeError, ValueError):
         logger.warning("order.placed event %s names no order", event.id)
         return
-    if not Order.objects.filter(pk=order_id).exists():
+    state = Order.objects.filter(pk=order_id).values_list("state", flat=True).first()
+    if state is None:
         logger.warning("order.placed event %s: order %s is gone", event.id, order_id)
+        return
+    if state in ("cancelled", "rejected"):  # a late (retried) delivery: nothing to confirm
         return
     try:
         send_order_email("confirmation", order_id, once=True)

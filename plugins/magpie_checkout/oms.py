@@ -622,8 +622,6 @@ def issue_invoice(order: Order, user: Any) -> Document:
             _line_data(line, line.quantity, line.line_net)
             for line in locked.lines.order_by("position")
         ]
-        number = _number("R", "invoice", today.year)  # last: the sequence row stays locked
-        reference = locked.payment_reference or rf_reference(number)
         data = _document_data(
             locked,
             Document.Kind.INVOICE,
@@ -632,9 +630,13 @@ def issue_invoice(order: Order, user: Any) -> Document:
             today,
             due,
             days,
-            reference,
+            locked.payment_reference,
             shipping={"method": locked.shipping_method, "net": _money(locked.shipping_net)},
         )
+        # The number last: its sequence row stays locked until the transaction ends.
+        number = _number("R", "invoice", today.year)
+        if not data["payment"]["reference"]:
+            data["payment"]["reference"] = rf_reference(number)
         document = Document.objects.create(
             order=locked,
             kind=Document.Kind.INVOICE,
@@ -724,7 +726,6 @@ def register_return(
         tax = tax_amount(net, Decimal(locked.vat_rate))
         today = timezone.localdate()
         invoice = locked.documents.filter(kind=Document.Kind.INVOICE).first()
-        number = _number("G", "credit_note", today.year)  # last: the sequence row stays locked
         data = _document_data(
             locked,
             Document.Kind.CREDIT_NOTE,
@@ -738,6 +739,8 @@ def register_return(
             reason=reason,
             restock=bool(restock),
         )
+        # The number last: its sequence row stays locked until the transaction ends.
+        number = _number("G", "credit_note", today.year)
         document = Document.objects.create(
             order=locked,
             kind=Document.Kind.CREDIT_NOTE,

@@ -245,3 +245,16 @@ def test_an_approved_order_is_confirmed_to_the_requester(shop, commit):
     commit(approve, waiting, ch.approver)
     confirmations = [m for m in mail.outbox if m.to == ["requester@alpenwerkag.example"]]
     assert len(confirmations) == 1 and waiting.number in confirmations[0].subject
+
+
+def test_a_late_confirmation_of_a_cancelled_order_is_not_sent(shop, staff, settings, commit):
+    settings.EMAIL_BACKEND = FAILING
+    cart = make_cart(shop.site, shop.ch.buyer, shop.ch.company, [(shop.products["BOLT"], 1)])
+    order = commit(place, cart, shop.ch.buyer, shop.ch)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    commit(oms.cancel, order, staff)
+    assert len(mail.outbox) == 1 and order.number in mail.outbox[0].subject  # the cancellation
+    Delivery.objects.filter(plugin="checkout").update(next_attempt_at=timezone.now())
+    outbox.deliver_due()
+    assert len(mail.outbox) == 1
+    assert Delivery.objects.get(plugin="checkout").status == Delivery.Status.DELIVERED
