@@ -813,3 +813,30 @@ def test_the_tokens_page_needs_a_company_user(shop: SimpleNamespace) -> None:
     assert client_for(loner).get("/shop/account/api-tokens/").status_code == 403
     account = client_for(shop.ch.buyer).get("/shop/account/").content.decode()
     assert "/shop/account/api-tokens/" in account
+
+
+# -- concurrency (PostgreSQL) ---------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_retries_with_one_key_make_one_order(magpie_site: Any) -> None:
+    from tests.checkout.conftest import build_shop
+    from tests.checkout.test_placement_concurrency import run_together
+
+    shop = build_shop(magpie_site)
+    _token, key = token_for(shop.ch.buyer)
+    ApiClient(key).post("/cart/lines", {"lines": [{"sku": "MOTOR", "quantity": 2}]})
+
+    def submit(_index: int) -> tuple[int, str]:
+        response = ApiClient(key).post(
+            "/orders", order_body(shop.ch), headers={"Idempotency-Key": "retry-storm"}
+        )
+        return response.status_code, response.json().get("number", "")
+
+    results = run_together(6, submit)
+    assert Order.objects.count() == 1
+    number = Order.objects.get().number
+    assert sorted(status for status, _number in results) == [200] * 5 + [201]
+    assert {found for _status, found in results} == {number}
+    assert on_hand(shop.products["MOTOR"]) == (10, 2)
