@@ -206,14 +206,15 @@ def cart_quote(cart: Cart, company: Any) -> Quote:
 
 
 class _SiteContext:
-    """Stands in for a request when there is none: the site's disabled plugins, read once
-    per placement (``magpie.plugins.hook`` reads them from here, not per call)."""
+    """Stands in for a request when there is none: the site's disabled plugins, from the
+    outbox's shared cache of them (emptied whenever a plugin is switched on or off), read
+    once per placement (``magpie.plugins.hook`` reads them from here, not per call)."""
 
     def __init__(self, site_id: int) -> None:
-        from magpie.plugins import disabled_plugins
+        from magpie.events.outbox import disabled_for_site
 
         self.site_id = site_id
-        self._magpie_disabled_plugins = disabled_plugins(site_id)
+        self._magpie_disabled_plugins = disabled_for_site(site_id)
 
 
 def _hook(name: str, request: Any, site_id: int) -> Any:
