@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -164,6 +165,13 @@ def _invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
             del loc[1]
         errors.append({**error, "loc": loc})
     return api.create_response(request, {"detail": errors}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc) or _("You may not do this.")}, status=403
+    )
 
 
 @api.exception_handler(Exception)
