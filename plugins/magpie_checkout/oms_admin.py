@@ -174,9 +174,9 @@ class OrderFilterSet(WagtailFilterSet):
     )
     company = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Company"),
-        queryset=lambda request: (
-            Company.objects.filter(orders__isnull=False).distinct().order_by("name")
-        ),
+        queryset=lambda request: Company.objects.filter(
+            pk__in=Order.objects.values("company_id")
+        ).order_by("name"),
     )
     channel = django_filters.ChoiceFilter(label=gettext_lazy("Channel"), choices=Channel.choices)
     created_at = django_filters.DateFromToRangeFilter(

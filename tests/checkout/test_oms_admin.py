@@ -746,3 +746,21 @@ def test_sku_suggestions_for_the_phone_order(shop: Any, sales: Any, warehouse: A
     page = html_of(sales.get(f"{ORDERS}enter/?company={shop.ch.company.pk}"))
     assert f'data-suggest="{ORDERS}enter/skus.json"' in page and "quick-order.js" in page
     assert warehouse.get(f"{ORDERS}enter/skus.json?q=mo").status_code == 403
+
+
+def test_an_order_awaiting_approval_says_so_and_offers_only_cancel(
+    shop: Any, warehouse: Any
+) -> None:
+    order = placed(shop)
+    Order.objects.filter(pk=order.pk).update(state="awaiting_approval")
+    html = html_of(warehouse.get(detail(order)))
+    assert "Awaiting approval" in html
+    assert 'data-action="cancel"' in html and 'data-action="confirm"' not in html
+    assert 'data-action="ship"' not in html
+    # Only companies with orders are offered by the company filter.
+    from magpie.people.models import Company
+
+    empty = Company.objects.create(name="Ohne Bestellung AG", country="CH", currency="CHF")
+    listing = html_of(warehouse.get(ORDERS))
+    assert re.search(r"<option[^>]*>Alpenwerk AG</option>", listing)
+    assert empty.name not in listing
