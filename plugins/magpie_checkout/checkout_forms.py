@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -26,7 +26,6 @@ from django.utils.translation import gettext_lazy
 
 from magpie_checkout import placement
 from magpie_checkout.models import Address
-from magpie_checkout.tax import CENT, TaxError, seller_country, tax_amount
 
 #: Length of the random idempotency key of a displayed form (placement allows up to 64).
 KEY_BYTES = 24
@@ -226,14 +225,6 @@ def _first_available(options: list[Any]) -> str:
     return next((o.code for o in options if getattr(o, "available", True)), "")
 
 
-def _tax(company: Any, country: str, currency: str, request: Any) -> Any:
-    """The ``order_tax`` hook's answer for the enabled plugins (``TaxError`` propagates)."""
-    from magpie.plugins import disabled_for_request, get_host
-
-    caller = get_host().hook_for("order_tax", disabled_for_request(request))
-    return caller(company=company, country=country, currency=currency)
-
-
 def summary(cart: Any, company: Any, request: Any, wanted: dict[str, Any]) -> Summary:
     """What the checkout page shows for ``cart`` of ``company``, with the buyer's choices
     ``wanted`` (posted values, or nothing on the first display: the defaults are then the
@@ -285,20 +276,14 @@ def summary(cart: Any, company: Any, request: Any, wanted: dict[str, Any]) -> Su
 
 
 def _totals(quote: Any, chosen: Any, ship_to: Address | None, company: Any, request: Any) -> Totals:
-    """Net, VAT and gross as :func:`placement.place_order` computes them."""
+    """Net, VAT and gross as :func:`placement.place_order` computes them
+    (:func:`placement.order_totals`)."""
     goods = quote.goods_net
     if chosen is None or ship_to is None:
         return Totals(goods, None, None, None, False, None, None)
-    shipping_net = Decimal(chosen.net).quantize(CENT, rounding=ROUND_HALF_UP)
-    net = goods + shipping_net
-    country = seller_country() if chosen.code == "pickup" else ship_to.country
     try:
-        tax = _tax(company, country, quote.currency, request)
-    except TaxError as error:
-        return Totals(goods, shipping_net, net, None, False, None, None, str(error))
-    if tax is None:
-        problem = _("No VAT rule answers for %(c)s.") % {"c": country}
-        return Totals(goods, shipping_net, net, None, False, None, None, problem)
-    rate = Decimal(tax.rate)
-    amount = tax_amount(net, rate)
-    return Totals(goods, shipping_net, net, rate, bool(tax.reverse_charge), amount, net + amount)
+        found = placement.order_totals(quote, chosen, ship_to.as_dict(), company, request)
+    except placement.OrderError as error:
+        return Totals(goods, None, None, None, False, None, None, " ".join(error.messages))
+    rate, reverse = Decimal(found.tax.rate), bool(found.tax.reverse_charge)
+    return Totals(goods, found.shipping_net, found.net, rate, reverse, found.tax_total, found.gross)

@@ -259,6 +259,50 @@ def _choose(options: list[Any], code: str, what: str) -> tuple[Any | None, str]:
     }
 
 
+@dataclass
+class Totals:
+    """An order's money for one shipping choice: goods and shipping net, the ``order_tax``
+    hook's answer (``rate``, ``reverse_charge``, ``country``), VAT and gross."""
+
+    goods_net: Decimal
+    shipping_net: Decimal
+    net: Decimal
+    tax: Any
+    tax_total: Decimal
+    gross: Decimal
+
+
+def order_totals(
+    quote: Quote,
+    shipping: Any,
+    ship_to: dict[str, str],
+    company: Any,
+    request: Any = None,
+    site_id: int | None = None,
+) -> Totals:
+    """The totals :func:`place_order` charges for ``quote`` shipped by the option
+    ``shipping`` to the address ``ship_to`` (the checkout page shows the same). VAT goes by
+    the destination (for pickup, the seller's country), once on the whole net. Raises
+    :class:`OrderError` when the shipping price is in another currency or no VAT rule
+    answers."""
+    currency = quote.currency
+    shipping_net = Decimal(shipping.net).quantize(CENT, rounding=ROUND_HALF_UP)
+    if getattr(shipping, "currency", currency) != currency:
+        raise OrderError(_("The shipping price is not in %(c)s.") % {"c": currency})
+    country = seller_country() if shipping.code == "pickup" else ship_to["country"]
+    try:
+        tax = _hook("order_tax", request, site_id)(
+            company=company, country=country, currency=currency
+        )
+    except TaxError as error:
+        raise OrderError(str(error)) from None
+    if tax is None:
+        raise OrderError(_("No VAT rule answers for %(c)s.") % {"c": country})
+    net = quote.goods_net + shipping_net
+    tax_total = tax_amount(net, Decimal(tax.rate))
+    return Totals(quote.goods_net, shipping_net, net, tax, tax_total, net + tax_total)
+
+
 # -- input ----------------------------------------------------------------------------------
 
 
@@ -307,7 +351,10 @@ def _empty(cart: Cart) -> None:
 
 
 def _existing(company: Any, key: str) -> Order | None:
-    return Order.objects.filter(company=company, idempotency_key=key).first()
+    """The order ``key`` already placed for ``company`` (a look-up by id first: nearly
+    always there is none)."""
+    found = Order.objects.filter(company=company, idempotency_key=key).values_list("pk")[:1]
+    return Order.objects.get(pk=found[0][0]) if found else None
 
 
 def _contact(site_id: int, user: Any, company: Any) -> Any:
@@ -480,21 +527,9 @@ def _place(
     )
     if shipping_choice is None:
         raise OrderError(problem)
-    shipping_net = Decimal(shipping_choice.net).quantize(CENT, rounding=ROUND_HALF_UP)
-    if getattr(shipping_choice, "currency", currency) != currency:
-        raise OrderError(_("The shipping price is not in %(c)s.") % {"c": currency})
-    tax_country = seller_country() if shipping_choice.code == "pickup" else ship_to["country"]
-    try:
-        tax = _hook("order_tax", context, locked.site_id)(
-            company=company, country=tax_country, currency=currency
-        )
-    except TaxError as error:
-        raise OrderError(str(error)) from None
-    if tax is None:
-        raise OrderError(_("No VAT rule answers for %(c)s.") % {"c": tax_country})
-    net_total = quote.goods_net + shipping_net
-    tax_total = tax_amount(net_total, Decimal(tax.rate))
-    gross_total = net_total + tax_total
+    totals = order_totals(quote, shipping_choice, ship_to, company, context, locked.site_id)
+    tax, shipping_net = totals.tax, totals.shipping_net
+    net_total, tax_total, gross_total = totals.net, totals.tax_total, totals.gross
     quote.gross = gross_total
     if payment_method == "invoice":  # the credit limit: one invoice order of a company at once
         list(CompanyTerms.objects.select_for_update().filter(company=company))
