@@ -667,6 +667,32 @@ class OrderViewSet(ModelViewSet):
         DateColumn("created_at", label=gettext_lazy("Date"), sort_key="created_at"),
     ]
 
+    list_export = [
+        "number",
+        "company.name",
+        "get_state_display",
+        "get_channel_display",
+        "currency",
+        "net_total",
+        "tax_total",
+        "gross_total",
+        "po_number",
+        "created_at",
+    ]
+    export_headings = {
+        "number": gettext_lazy("Number"),
+        "company.name": gettext_lazy("Company"),
+        "get_state_display": gettext_lazy("State"),
+        "get_channel_display": gettext_lazy("Channel"),
+        "currency": gettext_lazy("Currency"),
+        "net_total": gettext_lazy("Net"),
+        "tax_total": gettext_lazy("VAT"),
+        "gross_total": gettext_lazy("Gross"),
+        "po_number": gettext_lazy("PO number"),
+        "created_at": gettext_lazy("Date"),
+    }
+    export_filename = "orders"
+
     def get_index_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_index_view_kwargs(
             add_url_name=None,

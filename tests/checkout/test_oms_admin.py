@@ -764,3 +764,15 @@ def test_an_order_awaiting_approval_says_so_and_offers_only_cancel(
     listing = html_of(warehouse.get(ORDERS))
     assert re.search(r"<option[^>]*>Alpenwerk AG</option>", listing)
     assert empty.name not in listing
+
+
+def test_the_filtered_list_is_exported_as_csv(shop: Any, accounting: Any) -> None:
+    ch = placed(shop, po_number="PO-CSV-1")
+    de = placed(shop, shop.de, [("CABLE", 1)])
+    response = accounting.get(f"{ORDERS}?export=csv&company={shop.ch.company.pk}")
+    assert response.status_code == 200 and "csv" in response["Content-Type"]
+    text = b"".join(response.streaming_content).decode()
+    assert text.splitlines()[0].startswith("Number,Company,State,Channel,Currency,Net")
+    assert ch.number in text and "PO-CSV-1" in text and str(ch.gross_total) in text
+    assert "Placed,Web shop,CHF" in text
+    assert de.number not in text, "the export follows the filters"
