@@ -329,6 +329,7 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
     # -- GET: step 1, or step 2 for ?company=
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Step 1 (choose a company), or step 2 for ``?company=<id>``."""
         if "company" in request.GET:
             form = CompanyForm(request.GET)
             if form.is_valid():
@@ -339,6 +340,8 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
     # -- POST: check (step 2 → 3) or place (step 3)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Step 2 → 3 (check the rows; any bad row: the report, nothing placed), "More rows",
+        or placing (step 3)."""
         if request.POST.get("step") == "place":
             return self.place()
         company = _company(request.POST.get("company"))
@@ -433,6 +436,7 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
         status: int = 200,
         errors: list[str] | None = None,
     ) -> HttpResponse:
+        """Step 3: the priced lines, warnings and errors, shipping and payment choices."""
         quote, shipping, payment, company = self.options(payload, report)
         if form is None:
             form = PlaceForm(shipping, payment, initial={"token": token, "key": key})
@@ -454,6 +458,8 @@ class EnterOrderView(WagtailAdminTemplateMixin, TemplateView):
         )
 
     def place(self) -> HttpResponse:
+        """Step 3's POST: check the token and the rows again, then place the order from a
+        temporary cart in one transaction (see the module's docstring)."""
         request = self.request
         try:
             payload = signing.loads(
