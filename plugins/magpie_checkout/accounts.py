@@ -119,13 +119,17 @@ def can_approve(member: CompanyMember | None) -> bool:
 # -- e-mail helpers -------------------------------------------------------------------------
 
 
-def _base_url(site: Any = None) -> str:
+def absolute_url(path: str, site: Any = None) -> str:
+    """``path`` as an absolute link for emails: on ``site`` (the default site when none); a
+    site still at ``http://localhost`` (a fresh install) links to ``MAGPIE_BASE_URL``
+    (``WAGTAILADMIN_BASE_URL``) instead."""
     from wagtail.models import Site
 
     site = site or Site.objects.filter(is_default_site=True).first()
-    if site is not None:
-        return site.root_url.rstrip("/")
-    return getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
+    root = site.root_url if site is not None else ""
+    if not root or (root.startswith("http://localhost") and site.port == 80):
+        root = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or root
+    return root.rstrip("/") + path
 
 
 def set_password_url(user: Any, site: Any = None) -> str:
@@ -134,7 +138,7 @@ def set_password_url(user: Any, site: Any = None) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("magpie_checkout:set_password", args=[uid, token])
-    return _base_url(site) + path
+    return absolute_url(path, site)
 
 
 def _mail(subject: str, body: str, to: str) -> None:
@@ -289,7 +293,7 @@ def invite(
             invited_by=invited_by,
             expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
         )
-        link = _base_url(site) + reverse("magpie_checkout:invitation", args=[invitation.token])
+        link = absolute_url(reverse("magpie_checkout:invitation", args=[invitation.token]), site)
         body = _(
             "Hello,\n\nyou are invited to order for %(company)s. Accept the invitation "
             "(valid for %(days)d days):\n\n%(link)s\n"

@@ -175,13 +175,9 @@ def approval_url(order: Order, action: str, user: Any = None) -> str:
         path = reverse("magpie_checkout:approval", kwargs={"token": token})
     except NoReverseMatch:
         path = f"/shop/approval/{token}/"
-    root = ""
-    site = getattr(order, "site", None)
-    if site is not None:
-        root = site.root_url
-    if not root or root.startswith("http://localhost") and site.port == 80:
-        root = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or root
-    return root.rstrip("/") + path
+    from magpie_checkout.accounts import absolute_url
+
+    return absolute_url(path, order.site)
 
 
 def check_approval_token(token: str, max_age: datetime.timedelta | None = None) -> ApprovalLink:

@@ -112,13 +112,9 @@ def language_of_order(order: Order) -> str:
 
 
 def _absolute(order: Order, path: str) -> str:
-    root = ""
-    site = getattr(order, "site", None)
-    if site is not None:
-        root = site.root_url
-    if not root or root.startswith("http://localhost") and site.port == 80:
-        root = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or root
-    return root.rstrip("/") + path
+    from magpie_checkout.accounts import absolute_url
+
+    return absolute_url(path, order.site)
 
 
 def _order_url(order: Order) -> str:
