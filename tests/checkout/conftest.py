@@ -20,6 +20,17 @@ import pytest
 _counter = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def language(settings: Any) -> Any:
+    """The checkout tests read the plugin's English messages; the site's default language
+    is German (``test_translations`` asks for German explicitly)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 def make_user(email: str, **fields: Any) -> Any:
     """A user with ``email`` (the username too)."""
     from django.contrib.auth import get_user_model

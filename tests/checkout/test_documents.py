@@ -138,7 +138,8 @@ def test_numbers_have_no_gap_after_a_rolled_back_invoice(shop, staff):
     assert credit.credit_note.number == f"G-{year()}-000001"
 
 
-def test_invoice_pdf_reads_back(shop, staff):
+def test_invoice_pdf_reads_back(shop, staff, settings):
+    settings.LANGUAGE_CODE = "de"  # the buyer has no language of their own: the site's
     order = shipped_order(shop, shop.ch, staff, [("BOLT", 10), ("MOTOR", 2)], po_number="PO-4711")
     invoice = oms.issue_invoice(order, staff)
     pdf = render_pdf(invoice)
@@ -200,7 +201,8 @@ def test_many_lines_flow_onto_more_pages(shop, staff):
     assert "SKU-1" in text and "SKU-120" in text
 
 
-def test_credit_note_pdf(shop, staff):
+def test_credit_note_pdf(shop, staff, settings):
+    settings.LANGUAGE_CODE = "de"  # the buyer has no language of their own: the site's
     order = shipped_order(shop, shop.ch, staff, [("BOLT", 10), ("MOTOR", 2)])
     invoice = oms.issue_invoice(order, staff)
     motor = order.lines.get(sku="MOTOR")

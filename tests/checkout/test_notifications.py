@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterator
 
 import pytest
 from django.core import mail
@@ -21,6 +22,13 @@ from magpie_checkout.models import CompanyMember
 from tests.checkout.conftest import make_cart, make_user, place
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def language() -> Iterator[None]:
+    """Documents and emails here are read in the site's default language, German (the
+    package's other tests switch to English)."""
+    yield
 
 
 class FailingBackend(BaseEmailBackend):
