@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
@@ -153,6 +154,13 @@ class Touchpoint(models.Model):
                 fields=["contact", "type", "-occurred_at", "-id"], name="journey_tp_contact_type"
             ),
             models.Index(fields=["visitor", "-occurred_at"], name="journey_tp_visitor_time"),
+            # Stitching (identify) moves a visitor's anonymous touchpoints: this range holds
+            # only those, however long the visitor's identified history has grown.
+            models.Index(
+                fields=["visitor"],
+                condition=Q(contact__isnull=True),
+                name="journey_tp_visitor_anon",
+            ),
             # Segments ("3 page views of /pricing in 30 days"): an index-only scan (PostgreSQL).
             models.Index(
                 fields=["type", "occurred_at"],
