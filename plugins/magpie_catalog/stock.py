@@ -106,22 +106,14 @@ def _add_reserved(units: dict[int, int]) -> int:
         return cursor.rowcount
 
 
-def shortage(lines: Iterable[tuple[Product, Variant | None, int]]) -> InsufficientStock | None:
-    """The first of the ``(product, variant, quantity)`` lines that cannot be covered now,
-    or ``None`` — one read, no lock: a quick refusal before the work of an order (prices,
-    methods) is done. Only :func:`reserve` decides; stock can go between the two."""
-    return _allocate(list(lines), lock=False)[2]
-
-
 def _allocate(
-    lines: list[tuple[Product, Variant | None, int]], lock: bool = True
+    lines: list[tuple[Product, Variant | None, int]],
 ) -> tuple[dict[int, int], list[tuple[int, int]], InsufficientStock | None]:
-    """Read (and ``lock``) the lines' stock rows and split each line over them: units per
-    row, the ``(row, units)`` pairs in line order, and the first line that cannot be
-    covered."""
-    rows = StockLevel.objects.select_for_update() if lock else StockLevel.objects.all()
+    """Lock the lines' stock rows and split each line over them: units per row, the
+    ``(row, units)`` pairs in line order, and the first line that cannot be covered."""
     rows = (
-        rows.filter(product_id__in={product.pk for product, _variant, _quantity in lines})
+        StockLevel.objects.select_for_update()
+        .filter(product_id__in={product.pk for product, _variant, _quantity in lines})
         .order_by("pk")
         .values_list("pk", "product_id", "variant_id", "on_hand", "reserved")
     )

@@ -513,17 +513,6 @@ def _place(
     if errors:
         raise OrderError(errors)
 
-    # 2b. Sold out already? Refuse before the pricing work (only step 6 decides).
-    from magpie_catalog.stock import InsufficientStock, reserve, shortage
-
-    short = shortage(
-        (line.product, line.variant, line.quantity)
-        for line in lines
-        if type(line.quantity) is int and line.quantity >= 1  # bad ones: refused in step 3
-    )
-    if short is not None:
-        raise OrderError(_out_of_stock(short))
-
     # 3. Prices now.
     context = request if request is not None else _SiteContext(locked.site_id)
     quote = quote_cart(locked, company, at=now, lines=lines, request=context)
@@ -599,11 +588,16 @@ def _place(
         raise OrderError([str(m) for m in messages])
 
     # 6. Stock, all lines at once, rows in a fixed order (product, variant, stock row).
+    from magpie_catalog.stock import InsufficientStock, reserve
+
     ordered = sorted(order_lines, key=lambda ln: (ln.product_id, ln.variant_id or 0))
     try:
         taken = reserve([(ln.product, ln.variant, ln.quantity) for ln in ordered])
     except InsufficientStock as error:
-        raise OrderError(_out_of_stock(error)) from None
+        raise OrderError(
+            _("%(sku)s: %(requested)d ordered, only %(available)d available.")
+            % {"sku": error.sku, "requested": error.requested, "available": error.available}
+        ) from None
 
     # 7. Write; the number last.
     contact = _contact(locked.site_id, user, company)
@@ -649,14 +643,6 @@ def _place(
         )
         transaction.on_commit(lambda: _send_approval_email(order))
     return order
-
-
-def _out_of_stock(error: Any) -> str:
-    return _("%(sku)s: %(requested)d ordered, only %(available)d available.") % {
-        "sku": error.sku,
-        "requested": error.requested,
-        "available": error.available,
-    }
 
 
 def placed_payload(order: Order, user: Any = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from magpie_catalog.models import Product, StockLevel, Warehouse
-from magpie_catalog.stock import InsufficientStock, availability, release, reserve, shortage
+from magpie_catalog.stock import InsufficientStock, availability, release, reserve
 
 
 @pytest.fixture
@@ -34,13 +34,6 @@ def test_out_of_stock_shows_the_products_lead_time(stocked):
     StockLevel.objects.update(reserved=0, on_hand=0)
     state = availability(stocked)
     assert (state.available, state.lead_time_days, state.in_stock) == (0, 14, False)
-
-
-def test_shortage_names_the_first_line_that_cannot_be_covered_and_reserves_nothing(stocked):
-    assert shortage([(stocked, None, 6)]) is None  # 3 in Thun + 3 free in Basel
-    short = shortage([(stocked, None, 4), (stocked, None, 3)])  # 7 of 6
-    assert (short.sku, short.requested, short.available) == ("BRG-6204", 3, 2)
-    assert availability(stocked).available == 6
 
 
 def test_reservation_is_all_or_nothing(stocked):
