@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from magpie.pricing import Price, get_price
+from magpie.pricing import Price, get_price, get_prices
 from magpie_checkout.accounts import company_of_request
 from magpie_checkout.models import Cart, CartLine
 
@@ -381,9 +381,14 @@ def priced_lines(cart: Cart, request: Any) -> tuple[list[PricedLine], Decimal, b
     missing = False
     lines = list(cart.lines.select_related("product", "variant"))
     stock = available_units([(line.product, line.variant) for line in lines])
-    for line in lines:
+    prices = get_prices(  # the whole cart in a few queries, however many lines
+        [(line.product, line.variant, line.quantity) for line in lines],
+        company=company,
+        currency=cart.currency,
+        request=request,
+    )
+    for line, price in zip(lines, prices, strict=True):
         available = stock.get((line.product_id, line.variant_id), 0)
-        price = price_of(line.product, line.variant, line.quantity, company, cart.currency, request)
         if price is None:
             missing = True
             rows.append(PricedLine(line, None, None, None, available))

@@ -261,3 +261,31 @@ def test_the_cart_shows_when_more_is_ordered_than_available(shop: Any) -> None:
     html = client.get("/shop/cart/").content.decode()
     assert "Only 10 available now; the rest is delivered later." in html
     assert html.count("In stock") == 1
+
+
+def test_the_cart_page_prices_every_line_in_the_same_few_queries(shop: Any) -> None:
+    """A buyer with a long cart: the page's queries do not grow with its lines."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from magpie_catalog.models import PriceEntry, Product, StockLevel
+    from tests.checkout.conftest import make_cart
+
+    client = client_for(shop.ch.buyer)
+    cart = make_cart(shop.site, shop.ch.buyer, shop.ch.company, [(shop.products["BOLT"], 2)])
+    client.get("/shop/cart/")  # warm: sessions, site, settings
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/shop/cart/").status_code == 200
+        return len(captured.captured_queries)
+
+    few = queries()
+    for n in range(20):
+        product = Product.objects.create(sku=f"EXTRA-{n}", name_de=f"Teil {n}", status="active")
+        StockLevel.objects.create(product=product, warehouse=shop.warehouse, on_hand=5)
+        PriceEntry.objects.create(price_list=shop.lists["CHF"], product=product, amount=1)
+        CartLine.objects.create(cart=cart, product=product, quantity=1)
+    html = client.get("/shop/cart/").content.decode()
+    assert "EXTRA-19" in html and "2.50" in html
+    assert queries() == few
