@@ -25,7 +25,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from magpie_checkout import accounts
-from magpie_checkout.models import CompanyMember, CompanyRegistration, Invitation
+from magpie_checkout.models import (
+    REGISTRATION_FIELDS,
+    CompanyMember,
+    CompanyRegistration,
+    Invitation,
+)
 
 REGISTRATIONS = "magpie_checkout_registrations"
 DECIDE_PERMISSION = "magpie_checkout.change_companyregistration"
@@ -115,19 +120,7 @@ class RegistrationViewSet(ModelViewSet):
     ]
     list_filter = ["status", "country"]
     search_fields = ["company_name", "email", "vat_id"]
-    form_fields = [
-        "company_name",
-        "vat_id",
-        "country",
-        "currency",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "street",
-        "postal_code",
-        "city",
-    ]
+    form_fields = REGISTRATION_FIELDS
 
     def get_urlpatterns(self) -> list[Any]:
         return [

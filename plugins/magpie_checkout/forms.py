@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from magpie.people.models import VAT_ID_SHAPE
 from magpie_checkout.accounts import COMPANY_CURRENCIES
-from magpie_checkout.models import Address, CompanyMember, CompanyRegistration, Role
+from magpie_checkout.models import (
+    REGISTRATION_FIELDS,
+    Address,
+    CompanyMember,
+    CompanyRegistration,
+    Role,
+)
 
 COUNTRIES = [
     ("CH", _("Switzerland")),
@@ -31,19 +37,7 @@ class RegistrationForm(forms.ModelForm):
 
     class Meta:
         model = CompanyRegistration
-        fields = [
-            "company_name",
-            "vat_id",
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "currency",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-        ]
+        fields = REGISTRATION_FIELDS
 
     def clean_vat_id(self) -> str:
         vat_id = (self.cleaned_data.get("vat_id") or "").replace(" ", "").upper()

@@ -80,6 +80,22 @@ class CompanyMember(models.Model):
         return f"{self.user} @ {self.company} ({self.get_role_display()})"
 
 
+#: What a company gives when it registers (the shop's form, the staff's edit view).
+REGISTRATION_FIELDS = [
+    "company_name",
+    "vat_id",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "currency",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+]
+
+
 class CompanyRegistration(models.Model):
     """A company's request for an account; staff approve or reject it."""
 
