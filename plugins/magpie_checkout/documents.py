@@ -390,9 +390,12 @@ def render_pdf(document: Document) -> bytes:
     buffer = io.BytesIO()
     with translation.override(language):
         seller = data.get("seller") or {}
-        title = ("Invoice " if document.kind == Document.Kind.INVOICE else "Credit note ") + (
-            document.number
+        kind = (
+            pgettext("invoice", "Invoice")
+            if document.kind == Document.Kind.INVOICE
+            else pgettext("invoice", "Credit note")
         )
+        title = f"{kind} {document.number}"
         pdf = SimpleDocTemplate(
             buffer,
             pagesize=A4,

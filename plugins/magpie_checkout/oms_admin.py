@@ -43,7 +43,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
 from wagtail.admin import messages
@@ -577,10 +577,11 @@ class OrderActionView(OrderDetailView):
                 tracking_url=data.get("tracking_url", ""),
             )
             units = sum(data["quantities"].values())
-            return _("A shipment of %(units)d units of order %(number)s is recorded.") % {
-                "units": units,
-                **number,
-            }
+            return ngettext(
+                "A shipment of %(units)d unit of order %(number)s is recorded.",
+                "A shipment of %(units)d units of order %(number)s is recorded.",
+                units,
+            ) % {"units": units, **number}
         if action == "invoice":
             document = oms.issue_invoice(order, user)
             return _("Invoice %(document)s of order %(number)s is issued.") % {

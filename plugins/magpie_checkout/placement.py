@@ -246,17 +246,16 @@ def payment_options(cart: Cart, company: Any, request: Any = None) -> list[Any]:
     return _flatten(caller(cart=cart, company=company))
 
 
-def _choose(options: list[Any], code: str, what: str) -> tuple[Any | None, str]:
+def _choose(options: list[Any], code: str, not_offered: str) -> tuple[Any | None, str]:
+    """The option ``code`` if offered and available, else ``None`` and why (``not_offered``
+    is the whole message, with ``%(code)r``)."""
     for option in options:
         if getattr(option, "code", None) == code:
             if not getattr(option, "available", True):
                 reason = getattr(option, "reason", "") or _("not available")
                 return None, f"{getattr(option, 'label', code)}: {reason}"
             return option, ""
-    return None, _("The %(what)s %(code)r is not offered for this order.") % {
-        "what": what,
-        "code": code,
-    }
+    return None, not_offered % {"code": code}
 
 
 @dataclass
@@ -323,13 +322,23 @@ def _addresses(
     wanted = [pk for pk in ids.values() if pk is not None]
     found = {a.pk: a for a in Address.objects.filter(pk__in=wanted, company=company)}
     result: dict[str, Address | None] = {}
-    for what, label in (("billing", _("billing")), ("shipping", _("shipping"))):
+    problems = {  # (none chosen, not the company's)
+        "billing": (
+            _("Choose a billing address."),
+            _("The billing address is not one of your company's."),
+        ),
+        "shipping": (
+            _("Choose a shipping address."),
+            _("The shipping address is not one of your company's."),
+        ),
+    }
+    for what, (missing, foreign) in problems.items():
         pk = ids[what]
         result[what] = found.get(pk) if pk is not None else None
         if pk is None:
-            errors.append(_("Choose a %(what)s address.") % {"what": label})
+            errors.append(missing)
         elif result[what] is None:
-            errors.append(_("The %(what)s address is not one of your company's.") % {"what": label})
+            errors.append(foreign)
     return result["billing"], result["shipping"]
 
 
@@ -523,7 +532,9 @@ def _place(
     # 4. Shipping, tax, payment.
     ship_to = shipping.as_dict()
     shipping_choice, problem = _choose(
-        shipping_options(locked, ship_to, company, context), shipping_method, _("shipping method")
+        shipping_options(locked, ship_to, company, context),
+        shipping_method,
+        _("The shipping method %(code)r is not offered for this order."),
     )
     if shipping_choice is None:
         raise OrderError(problem)
@@ -534,7 +545,9 @@ def _place(
     if payment_method == "invoice":  # the credit limit: one invoice order of a company at once
         list(CompanyTerms.objects.select_for_update().filter(company=company))
     payment_choice, problem = _choose(
-        payment_options(locked, company, context), payment_method, _("payment method")
+        payment_options(locked, company, context),
+        payment_method,
+        _("The payment method %(code)r is not offered for this order."),
     )
     if payment_choice is None:
         raise OrderError(problem)

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -416,7 +417,7 @@ def quick_order(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             carts.record_touchpoint(request, "quick_order", data={"rows": added, "source": "form"})
-            messages.success(request, _("%(count)d lines added to the cart.") % {"count": added})
+            messages.success(request, _added(added))
             return _redirect(request, "magpie_checkout:cart")
     values = []
     by_number = {row.number: row for row in report.rows} if report else {}
@@ -480,7 +481,7 @@ def upload_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return _redirect(request, "magpie_checkout:upload")
     carts.record_touchpoint(request, "quick_order", data={"rows": added, "source": "upload"})
-    messages.success(request, _("%(count)d lines added to the cart.") % {"count": added})
+    messages.success(request, _added(added))
     return _redirect(request, "magpie_checkout:cart")
 
 
@@ -820,11 +821,15 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _added(count: int) -> str:
+    return ngettext(
+        "%(count)d line added to the cart.", "%(count)d lines added to the cart.", count
+    ) % {"count": count}
+
+
 def _copy_messages(request: HttpRequest, report: order_lists.CopyReport) -> None:
     if report.added:
-        messages.success(
-            request, _("%(count)d lines added to the cart.") % {"count": len(report.added)}
-        )
+        messages.success(request, _added(len(report.added)))
     for sku, reason in report.skipped:
         messages.warning(
             request, _("%(sku)s not added: %(reason)s") % {"sku": sku, "reason": reason}
@@ -856,7 +861,8 @@ def cart_to_list(request: HttpRequest) -> HttpResponse:
     count = order_lists.add_cart_to_list(cart, order_list)
     messages.success(
         request,
-        _("%(count)d lines saved to %(name)s.") % {"count": count, "name": order_list.name},
+        ngettext("%(count)d line saved to %(name)s.", "%(count)d lines saved to %(name)s.", count)
+        % {"count": count, "name": order_list.name},
     )
     return _redirect(request, "magpie_checkout:list", order_list.pk)
 
