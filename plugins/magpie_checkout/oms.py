@@ -58,7 +58,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from magpie.events.outbox import emit
 from magpie_checkout.models import (
@@ -165,24 +164,25 @@ def _locked(order: Order) -> Order:
         raise TransitionError(_("This order no longer exists.")) from None
 
 
-#: What each action is called in a refusal ("Order … cannot be confirmed").
-def _done(action: str) -> str:
+def _refusal(action: str) -> str:
+    """The refusal of ``action`` in the order's state, a whole sentence per action."""
     return {
-        "confirm": pgettext("order action", "confirmed"),
-        "start_fulfilment": pgettext("order action", "put into fulfilment"),
-        "ship": pgettext("order action", "shipped"),
-        "invoice": pgettext("order action", "invoiced"),
-        "complete": pgettext("order action", "completed"),
-        "cancel": pgettext("order action", "cancelled"),
-        "return": pgettext("order action", "returned"),
+        "confirm": _("Order %(number)s is in state “%(state)s”; it cannot be confirmed now."),
+        "start_fulfilment": _(
+            "Order %(number)s is in state “%(state)s”; it cannot be put into fulfilment now."
+        ),
+        "ship": _("Order %(number)s is in state “%(state)s”; it cannot be shipped now."),
+        "invoice": _("Order %(number)s is in state “%(state)s”; it cannot be invoiced now."),
+        "complete": _("Order %(number)s is in state “%(state)s”; it cannot be completed now."),
+        "cancel": _("Order %(number)s is in state “%(state)s”; it cannot be cancelled now."),
+        "return": _("Order %(number)s is in state “%(state)s”; it cannot be returned now."),
     }[action]
 
 
 def _require(order: Order, action: str) -> None:
     if order.state not in FROM_STATES[action]:
         raise TransitionError(
-            _("Order %(number)s is in state “%(state)s”; it cannot be %(done)s now.")
-            % {"number": order.number, "state": order.get_state_display(), "done": _done(action)}
+            _refusal(action) % {"number": order.number, "state": order.get_state_display()}
         )
 
 
@@ -238,9 +238,12 @@ def _queue_email(kind: str, order: Order, **ids: int) -> None:
     transaction.on_commit(send)
 
 
-def _quantities(order: Order, quantities: Any, room: dict[int, int], what: str) -> dict[int, int]:
+def _quantities(
+    order: Order, quantities: Any, room: dict[int, int], too_many: str
+) -> dict[int, int]:
     """Validate ``{line id: units}`` against ``room`` (units each line can take); zeros are
-    skipped. Raises :class:`TransitionError` with every problem."""
+    skipped. ``too_many`` is the message for more units than room (``%(sku)s``,
+    ``%(units)d``, ``%(room)d``). Raises :class:`TransitionError` with every problem."""
     if not isinstance(quantities, dict):
         raise TransitionError(_("Give the quantities per order line."))
     lines = {line.pk: line for line in order.lines.all()}
@@ -280,10 +283,7 @@ def _quantities(order: Order, quantities: Any, room: dict[int, int], what: str) 
         if units == 0:
             continue
         if units > room[line.pk]:
-            errors.append(
-                _("%(sku)s: %(units)d %(what)s, but only %(room)d can be.")
-                % {"sku": line.sku, "units": units, "what": what, "room": room[line.pk]}
-            )
+            errors.append(too_many % {"sku": line.sku, "units": units, "room": room[line.pk]})
             continue
         wanted[line.pk] = units
     if not errors and not wanted:
@@ -448,7 +448,12 @@ def ship(
         _require(locked, "ship")
         lines = {line.pk: line for line in locked.lines.select_related("product", "variant")}
         room = {pk: line.quantity - line.shipped_quantity for pk, line in lines.items()}
-        wanted = _quantities(locked, quantities, room, _("to ship"))
+        wanted = _quantities(
+            locked,
+            quantities,
+            room,
+            _("%(sku)s: %(units)d to ship, but only %(room)d can be shipped."),
+        )
         if locked.state == S.CONFIRMED:
             _change_state(locked, S.IN_FULFILMENT, user, "fulfilment_started")
         shipment = Shipment.objects.create(
@@ -701,7 +706,12 @@ def register_return(
         _require(locked, "return")
         lines = {line.pk: line for line in locked.lines.select_related("product", "variant")}
         room = {pk: line.shipped_quantity - line.returned_quantity for pk, line in lines.items()}
-        wanted = _quantities(locked, quantities, room, _("to return"))
+        wanted = _quantities(
+            locked,
+            quantities,
+            room,
+            _("%(sku)s: %(units)d to return, but only %(room)d can be returned."),
+        )
         ret = Return.objects.create(
             order=locked, reason=reason, restock=bool(restock), created_by=_user(user)
         )
