@@ -220,3 +220,24 @@ def test_a_plugin_without_the_batch_hook_still_answers_first_in_get_prices(produ
     finally:
         host.pm.unregister(name="contract-prices")
     assert [p.price_list for p in get_prices([(product, None, 1)])] == ["list"]
+
+
+def test_the_sql_price_rule_and_applicable_lists_agree(product, company, resellers):
+    """``resolve_many`` (SQL, every order) and ``applicable_lists`` (ORM, the listings) apply
+    the same rule: the first applicable list holding the product gives its price."""
+    from magpie_catalog.prices import applicable_lists, resolve_many
+
+    now = timezone.now()
+    other = Product.objects.create(sku="GM-110", name_de="Getriebemotor 1,1 kW", status="active")
+    entry(price_list("list", priority=5), product, "480")
+    entry(price_list("list-low", priority=1), other, "600")
+    entry(price_list("resellers", scope="group", customer_group=resellers), other, "550")
+    entry(price_list("muster", scope="company", company=company, priority=-5), product, "400")
+    entry(price_list("expired", priority=99, valid_until=now), other, "1")
+    entry(price_list("eur", currency="EUR", priority=99), product, "2")
+    for buyer in (None, company, Company.objects.create(name="Andere GmbH", currency="CHF")):
+        lists = list(applicable_lists(buyer, "CHF", now))
+        for item in (product, other):
+            holding = [pl for pl in lists if pl.entries.filter(product=item).exists()]
+            price = resolve_many([(item, None, 1)], buyer, "CHF", now)[0]
+            assert price.price_list == holding[0].code, (buyer, item.sku)
