@@ -296,32 +296,29 @@ def _quantities(
 # -- confirm, fulfil, complete, cancel, note ------------------------------------------------
 
 
+def _step(order: Order, user: Any, action: str, state: str, kind: str) -> Order:
+    """A step that only changes the state: locked, checked, logged as ``kind``."""
+    with transaction.atomic():
+        locked = _locked(order)
+        _require(locked, action)
+        _change_state(locked, state, user, kind)
+    return locked
+
+
 def confirm(order: Order, user: Any) -> Order:
     """placed → confirmed: staff accept the order. (The buyer got the order confirmation
     email when the order was placed; see :mod:`magpie_checkout.notifications`.)"""
-    with transaction.atomic():
-        locked = _locked(order)
-        _require(locked, "confirm")
-        _change_state(locked, S.CONFIRMED, user, "confirmed")
-    return locked
+    return _step(order, user, "confirm", S.CONFIRMED, "confirmed")
 
 
 def start_fulfilment(order: Order, user: Any) -> Order:
     """confirmed → in_fulfilment: picking has started (shipping does this implicitly)."""
-    with transaction.atomic():
-        locked = _locked(order)
-        _require(locked, "start_fulfilment")
-        _change_state(locked, S.IN_FULFILMENT, user, "fulfilment_started")
-    return locked
+    return _step(order, user, "start_fulfilment", S.IN_FULFILMENT, "fulfilment_started")
 
 
 def complete(order: Order, user: Any) -> Order:
     """invoiced → completed (paid and done)."""
-    with transaction.atomic():
-        locked = _locked(order)
-        _require(locked, "complete")
-        _change_state(locked, S.COMPLETED, user, "completed")
-    return locked
+    return _step(order, user, "complete", S.COMPLETED, "completed")
 
 
 def cancel(order: Order, user: Any, reason: str = "") -> Order:
