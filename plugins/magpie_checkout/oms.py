@@ -199,12 +199,11 @@ def _change_state(
     message: str = "",
     **ids: int,
 ) -> None:
-    """Move the locked ``order`` to ``to``: save, timeline entry, ``order.status_changed``."""
+    """Move the locked ``order`` to ``to``: save, timeline entry, ``order.status_changed``.
+    An order already in ``to`` (a partial shipment or return) gets the timeline entry only."""
     from magpie_checkout.placement import placed_payload
 
     before = order.state
-    order.state = to
-    order.save(update_fields=["state", "updated_at"])
     OrderEvent.objects.create(
         order=order,
         kind=kind,
@@ -213,6 +212,10 @@ def _change_state(
         message=message[:NOTE_MAX],
         user=_user(user),
     )
+    if to == before:
+        return
+    order.state = to
+    order.save(update_fields=["state", "updated_at"])
     payload = {
         **placed_payload(order),
         "from": before,
@@ -473,17 +476,7 @@ def ship(
         tracking = " ".join(part for part in (carrier, tracking_number) if part)
         message = f"{summary}{' — ' + tracking if tracking else ''}"
         target = S.SHIPPED if done else S.PARTIALLY_SHIPPED
-        if target != locked.state:
-            _change_state(locked, target, user, "shipped", message, shipment=shipment.pk)
-        else:
-            OrderEvent.objects.create(
-                order=locked,
-                kind="shipped",
-                from_state=locked.state,
-                to_state=locked.state,
-                message=message[:NOTE_MAX],
-                user=_user(user),
-            )
+        _change_state(locked, target, user, "shipped", message, shipment=shipment.pk)
         _queue_email("shipped", locked, shipment=shipment.pk)
     return shipment
 
@@ -767,17 +760,8 @@ def register_return(
             line.quantity == line.shipped_quantity == line.returned_quantity
             for line in lines.values()
         )
-        if everything_back:
-            ids = {"document": document.pk, "return": ret.pk}
-            _change_state(locked, S.RETURNED, user, "returned", message, **ids)
-        else:
-            OrderEvent.objects.create(
-                order=locked,
-                kind="returned",
-                from_state=locked.state,
-                to_state=locked.state,
-                message=message[:NOTE_MAX],
-                user=_user(user),
-            )
+        target = S.RETURNED if everything_back else locked.state
+        ids = {"document": document.pk, "return": ret.pk}
+        _change_state(locked, target, user, "returned", message, **ids)
         _queue_email("credit_note", locked, document=document.pk)
     return ret
