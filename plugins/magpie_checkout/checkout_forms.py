@@ -36,6 +36,15 @@ def new_key() -> str:
     return secrets.token_urlsafe(KEY_BYTES)
 
 
+def _address_field(label: Any, message: Any) -> forms.IntegerField:
+    """An address id; missing, malformed or non-positive all say ``message``."""
+    return forms.IntegerField(
+        label=label,
+        min_value=1,
+        error_messages={"required": message, "invalid": message, "min_value": message},
+    )
+
+
 class CheckoutForm(forms.Form):
     """The buyer's choices at checkout (rendered field by field by ``checkout.html``).
 
@@ -43,23 +52,11 @@ class CheckoutForm(forms.Form):
     decided by :func:`~magpie_checkout.placement.place_order`, whose refusal the page shows.
     """
 
-    billing_address = forms.IntegerField(
-        label=gettext_lazy("Billing address"),
-        min_value=1,
-        error_messages={
-            "required": gettext_lazy("Choose a billing address."),
-            "invalid": gettext_lazy("Choose a billing address."),
-            "min_value": gettext_lazy("Choose a billing address."),
-        },
+    billing_address = _address_field(
+        gettext_lazy("Billing address"), gettext_lazy("Choose a billing address.")
     )
-    shipping_address = forms.IntegerField(
-        label=gettext_lazy("Shipping address"),
-        min_value=1,
-        error_messages={
-            "required": gettext_lazy("Choose a shipping address."),
-            "invalid": gettext_lazy("Choose a shipping address."),
-            "min_value": gettext_lazy("Choose a shipping address."),
-        },
+    shipping_address = _address_field(
+        gettext_lazy("Shipping address"), gettext_lazy("Choose a shipping address.")
     )
     shipping_method = forms.CharField(
         label=gettext_lazy("Shipping"),
