@@ -38,6 +38,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from magpie.bulk import execute_together, insert_statement
 from magpie.events.outbox import emit
 from magpie.pricing import PriceError, get_prices
 from magpie_checkout import budgets
@@ -477,14 +478,14 @@ def _member(user: Any, company: Any, lock: bool = False) -> CompanyMember | None
     return rows.first()
 
 
-def _empty(cart: Cart) -> None:
-    """Delete the cart's lines in one statement (no signals hang on cart lines)."""
+def _emptying(cart: Cart) -> tuple[str, list[Any]]:
+    """The statement deleting the cart's lines (no signals hang on cart lines)."""
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {quote(CartLine._meta.db_table)} WHERE {quote('cart_id')} = %s",  # noqa: S608
-            [cart.pk.hex if connection.vendor == "sqlite" else cart.pk],
-        )
+    table, column = quote(CartLine._meta.db_table), quote(CartLine._meta.get_field("cart").column)
+    return (
+        f"DELETE FROM {table} WHERE {column} = %s",  # noqa: S608
+        [Cart._meta.pk.get_db_prep_value(cart.pk, connection)],
+    )
 
 
 def _existing(company: Any, key: str) -> Order | None:
@@ -760,15 +761,20 @@ def _place(
                 StockReservation(line=line, stock_level_id=stock_level_id, quantity=units)
             )
             needed -= units
-    StockReservation.objects.bulk_create(reservations)
-    OrderEvent.objects.create(
+    placed = OrderEvent(
         order=order,
         kind="placed",
         to_state=state,
         message=(" ".join(reasons) if reasons else "")[:500],
         user=entered_by or user,
     )
-    _empty(cart)
+    execute_together(  # one round trip on PostgreSQL
+        [
+            insert_statement(StockReservation, reservations),
+            insert_statement(OrderEvent, [placed]),
+            _emptying(cart),
+        ]
+    )
 
     order.number = next_number("order", timezone.localdate(now).year)
     if payment_choice.code == "prepayment":

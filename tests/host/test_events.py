@@ -203,3 +203,55 @@ def test_event_ids_are_time_ordered_uuids():
     assert stamps == sorted(stamps)
     first = outbox.emit("test.happened", {})
     assert first.id.version == 7
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """The production task backend: django-tasks' queue table in this database."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_database_queue_gets_its_task_in_the_events_transaction(
+    database_tasks, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        event = outbox.emit("test.signed_up", {"email": "anna@example.ch"})
+        many = outbox.emit_many([("test.happened", {"n": n}, None) for n in range(3)])
+    assert callbacks == []  # nothing left for after the commit: the rows are the queue
+    tasks = {task.task_path: task.args_kwargs["args"] for task in DBTaskResult.objects.all()}
+    assert tasks == {
+        "magpie.events.tasks.deliver_event_task": [str(event.pk)],
+        "magpie.events.outbox.deliver_events_task": [[str(e.pk) for e in many]],
+    }
+    assert recorder.received == []  # a worker delivers them, not the request
+
+
+def test_database_queue_rolls_back_with_the_events(database_tasks):
+    from django_tasks_db.models import DBTaskResult
+
+    with transaction.atomic():
+        outbox.emit("test.kept", {})
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox.emit("test.dropped", {})
+            raise RuntimeError("the inner step failed")
+    assert list(Event.objects.values_list("type", flat=True)) == ["test.kept"]
+    assert DBTaskResult.objects.count() == 1
+    (task,) = DBTaskResult.objects.all()
+    assert task.args_kwargs["args"] == [str(Event.objects.get().pk)]
+
+
+def test_emit_writes_the_event_and_its_deliveries_in_one_statement(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    with django_capture_on_commit_callbacks(execute=False):
+        with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+            event = outbox.emit("test.signed_up", {"email": "anna@example.ch"})
+    assert set(Delivery.objects.filter(event=event).values_list("plugin", flat=True)) == {
+        "recorder",
+        "failing",
+    }
+    assert Event.objects.get(pk=event.pk).payload == {"email": "anna@example.ch"}

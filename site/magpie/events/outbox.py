@@ -24,13 +24,13 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, router, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django_tasks import task
 
-from magpie.bulk import bulk_insert
+from magpie.bulk import bulk_insert, execute_together, insert_statement
 from magpie.events.models import Delivery, Event
 from magpie.plugins import disabled_plugins, get_host
 
@@ -96,17 +96,22 @@ def emit(type: str, payload: dict[str, Any] | None = None, site: Any = None) -> 
     """Record domain event ``type`` with a JSON ``payload`` in the current transaction.
 
     Returns the :class:`Event`; its ``id`` is stable across retries, so plugins can use
-    it for idempotency. Delivery starts after the surrounding transaction commits.
+    it for idempotency. Delivery starts after the surrounding transaction commits. The
+    event and its deliveries are written in one statement on PostgreSQL.
     """
     _checked_type(type)
-    payload = _json(payload)
+    # A Site or its id, as emit_many() accepts.
+    event = Event(type=type, payload=_json(payload), site_id=getattr(site, "pk", site))
+    deliveries = [Delivery(event=event, plugin=name) for name in _plugins_for(type, site)]
+    statements = [insert_statement(Event, [event])]
+    if deliveries:
+        statements.append(insert_statement(Delivery, deliveries))
     with transaction.atomic(savepoint=False):  # all or nothing with the caller's change
-        # A Site or its id, as emit_many() accepts.
-        event = Event.objects.create(type=type, payload=payload, site_id=getattr(site, "pk", site))
-        plugins = _plugins_for(type, site)
-        Delivery.objects.bulk_create(Delivery(event=event, plugin=name) for name in plugins)
-    if plugins:
-        transaction.on_commit(lambda: enqueue_delivery(event.pk))
+        execute_together(statements)
+        if deliveries:
+            queue_with_commit([str(event.pk)])
+    event._state.adding = False
+    event._state.db = connection.alias
     return event
 
 
@@ -135,12 +140,46 @@ def emit_many(events: Iterable[tuple[str, dict[str, Any] | None, Any]]) -> list[
                 wanted[key] = _plugins_for(type, site)
             deliveries.extend(Delivery(event=event, plugin=name) for name in wanted[key])
         bulk_insert(Delivery, deliveries)
-    queued = [str(event_id) for event_id in dict.fromkeys(d.event_id for d in deliveries)]
-    if len(queued) == 1:
-        transaction.on_commit(lambda: enqueue_delivery(queued[0]))
-    elif queued:
-        transaction.on_commit(lambda: enqueue_batch_delivery(queued))
+        queue_with_commit([str(pk) for pk in dict.fromkeys(d.event_id for d in deliveries)])
     return created
+
+
+def _queue_is_this_database() -> bool:
+    """True when the task backend is django-tasks' database backend on this database."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from magpie.events.tasks import deliver_event_task
+
+    return isinstance(deliver_event_task.get_backend(), DatabaseBackend) and (
+        router.db_for_write(DBTaskResult) == transaction.get_connection().alias
+    )
+
+
+def queue_with_commit(event_ids: list[str]) -> None:
+    """Queue the delivery of ``event_ids`` (one task) so that it exists exactly when the
+    events do.
+
+    With the database task backend on the same database, at once: the task's row is part
+    of the transaction and commits or rolls back with the events (no write of its own
+    after the commit; an error fails the transaction, events and all). With any other
+    backend (a broker, the immediate one of the tests), when the transaction commits, so
+    no worker looks for events not yet committed; a failure then is logged and the
+    deliveries stay pending for :func:`deliver_due`.
+    """
+    from magpie.events.tasks import deliver_event_task
+
+    if not event_ids:
+        return
+    if transaction.get_connection().in_atomic_block and _queue_is_this_database():
+        if len(event_ids) == 1:
+            deliver_event_task.enqueue(event_ids[0])
+        else:
+            deliver_events_task.enqueue(event_ids)
+    elif len(event_ids) == 1:
+        transaction.on_commit(lambda: enqueue_delivery(event_ids[0]))
+    else:
+        transaction.on_commit(lambda: enqueue_batch_delivery(event_ids))
 
 
 @cache
