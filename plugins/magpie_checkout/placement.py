@@ -20,8 +20,9 @@ What :func:`place_order` does, in this order, inside one transaction:
    ``order.approval_requested`` when a requester is over budget).
 
 Any refusal raises :class:`OrderError` with every message, and nothing is written: no
-order, no reservation, no number. After the commit the journey gets an ``order_placed``
-touchpoint with the order's net value (a failure there is logged, never fails the order).
+order, no reservation, no number. A placed order's journey touchpoint ``order_placed``
+(with its net value) is written in the same transaction: the order and its touchpoint
+exist together.
 """
 
 from __future__ import annotations
@@ -784,7 +785,8 @@ def _place(
     )
     if state == OrderState.PLACED:
         emit("order.placed", placed_payload(order, user), site=site_id)
-        transaction.on_commit(lambda: record_order_placed(order, request=request))
+        # In the order's transaction: the order and its touchpoint exist together.
+        _record_placed(order, request, savepoint=False)
     else:
         emit(
             "order.approval_requested",
@@ -826,25 +828,30 @@ def _send_approval_email(order: Order) -> None:
 
 
 def record_order_placed(order: Order, request: Any = None) -> None:
-    """Record the journey touchpoint ``order_placed`` (net value) for the order's contact.
-
-    Called after the commit; never raises (the order stands whatever the journey does).
+    """Record the journey touchpoint ``order_placed`` (net value) for the order's contact,
+    after the order's transaction (an approved order). Never raises: the order stands
+    whatever the journey does. :func:`place_order` records it in the order's transaction.
     """
     try:
-        from magpie.journey.recording import record
-
-        record(
-            "order_placed",
-            request=request,
-            site=None if request is not None else order.site_id,
-            contact=order.contact,
-            obj=order,
-            value=order.net_total,
-            currency=order.currency,
-            data={"number": order.number, "channel": order.channel},
-        )
+        _record_placed(order, request)
     except Exception:
         logger.exception("Could not record the order_placed touchpoint of %s", order.number)
+
+
+def _record_placed(order: Order, request: Any = None, savepoint: bool = True) -> None:
+    from magpie.journey.recording import record
+
+    record(
+        "order_placed",
+        request=request,
+        site=None if request is not None else order.site_id,
+        contact=order.contact,
+        obj=order,
+        value=order.net_total,
+        currency=order.currency,
+        data={"number": order.number, "channel": order.channel},
+        savepoint=savepoint,
+    )
 
 
 def start_checkout(cart: Cart, request: Any) -> None:

@@ -364,6 +364,27 @@ def test_a_failed_placement_leaves_no_gap_in_the_numbers(shop):
     assert (first.number, third.number) == (f"{year}-000001", f"{year}-000002")
 
 
+def test_the_order_and_its_touchpoint_are_written_together(shop, monkeypatch):
+    # The touchpoint is part of the order's transaction: if it cannot be written, there is
+    # no order either (and no revenue on the timeline without an order).
+    from django.db import DatabaseError
+
+    from magpie.journey import recording
+
+    before = stock(shop)
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("touchpoint table unavailable")
+
+    monkeypatch.setattr(recording, "_fill_source", broken)  # after the touchpoint's INSERT
+    ch = shop.ch
+    with pytest.raises(DatabaseError):
+        place(make_cart(shop.site, ch.buyer, ch.company, [(shop.products["BOLT"], 1)]),
+              ch.buyer, ch)  # fmt: skip
+    nothing_written(shop, before)
+    assert not Touchpoint.objects.exists()
+
+
 def test_start_checkout_records_a_touchpoint_for_the_buyer(shop, rf):
     from magpie_checkout.placement import quote_cart, start_checkout
 

@@ -359,6 +359,7 @@ def record(
     occurred_at: Any = None,
     path: str | None = None,
     referrer: str | None = None,
+    savepoint: bool = True,
 ) -> Touchpoint | None:
     """Record one touchpoint of ``type`` and return it, or ``None`` when it may not be kept.
 
@@ -371,7 +372,11 @@ def record(
 
     A type that emits ``touchpoint.recorded`` writes the touchpoint and the outbox event in
     one transaction. Raises :class:`ValueError` for an unknown type, ``data`` that is not a
-    JSON object of at most 4 KB, or a ``value`` that is not a number.
+    JSON object of at most 4 KB, or a ``value`` that is not a number (before writing).
+
+    Inside the caller's transaction that is a savepoint, so a caller may catch an error and
+    go on. ``savepoint=False`` leaves it out (two round trips fewer) when the touchpoint
+    belongs to the caller's change: a database error then fails the caller's transaction.
     """
     touchpoint = prepare(
         type,
@@ -392,7 +397,7 @@ def record(
     if not _stitches(touchpoint) and not _emits(touchpoint):
         touchpoint.save(force_insert=True)  # one INSERT in autocommit: the page view path
         return touchpoint
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         touchpoint.save(force_insert=True)
         if _stitches(touchpoint):
             identify(touchpoint.visitor_id, contact)
