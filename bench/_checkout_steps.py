@@ -9,7 +9,8 @@ line ``RESULT={...}``.
   shipping address and a cart; writes ``setup.json``.
 * ``load``: one worker process — ``BENCH_CHECKOUT_THREADS`` clients (threads, each with its
   own database connection), released at ``BENCH_CHECKOUT_START_AT``; each fills its cart
-  with 5 lines and calls :func:`magpie_checkout.placement.place_order` directly through the
+  with 5 lines (after a refusal, emptying it first) and calls
+  :func:`magpie_checkout.placement.place_order` directly through the
   ORM (no HTTP: the shop's checkout view is not part of this step), ``BENCH_CHECKOUT_ORDERS``
   times. A client's first order and a share of the others hold one unit of the scarce
   product; a share of the orders is submitted twice at once with the same idempotency key
@@ -174,11 +175,13 @@ def load(work: Path) -> dict[str, object]:
             shipping = Address.objects.get(pk=spec["shipping"])
             while time.time() < start_at:
                 time.sleep(0.01)
+            emptied = True  # a placed order empties the cart; a refused one leaves it full
             for n in range(ORDERS):
                 chosen = rng.sample(products, LINES)
                 if n == 0 or rng.random() < SCARCE_SHARE:
                     chosen[0] = scarce
-                CartLine.objects.filter(cart=cart).delete()
+                if not emptied:
+                    CartLine.objects.filter(cart=cart).delete()
                 CartLine.objects.bulk_create(
                     CartLine(cart=cart, product_id=pk, quantity=1 if pk == scarce else 2)
                     for pk in chosen
@@ -225,6 +228,7 @@ def load(work: Path) -> dict[str, object]:
                         with lock:
                             messages.append(error.messages[0][:200])
                 elapsed = time.perf_counter() - began
+                emptied = outcome == "placed"
                 if helper is not None:
                     helper.join()
                 with lock:

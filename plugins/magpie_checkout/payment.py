@@ -111,16 +111,23 @@ def invoice_option(company: Any, amount: Decimal, currency: str) -> PaymentOptio
     )
 
 
-def first_party_methods(cart: Any, company: Any) -> list[PaymentOption]:
-    """Invoice (within the credit limit) and prepayment by bank transfer."""
+def first_party_methods(
+    cart: Any, company: Any, wanted: str | None = None
+) -> list[PaymentOption]:
+    """Invoice (within the credit limit) and prepayment by bank transfer; only the
+    ``wanted`` one when given (no credit-limit queries for a prepaid order)."""
     from magpie_checkout.placement import cart_quote
 
-    quote = cart_quote(cart, company)
-    return [
-        invoice_option(company, quote.credit_amount, quote.currency),
-        PaymentOption(
-            "prepayment",
-            _("Prepayment by bank transfer"),
-            description=_("We ship when your payment with the order's reference arrives."),
-        ),
-    ]
+    options = []
+    if wanted in (None, "invoice"):
+        quote = cart_quote(cart, company)
+        options.append(invoice_option(company, quote.credit_amount, quote.currency))
+    if wanted in (None, "prepayment"):
+        options.append(
+            PaymentOption(
+                "prepayment",
+                _("Prepayment by bank transfer"),
+                description=_("We ship when your payment with the order's reference arrives."),
+            )
+        )
+    return options

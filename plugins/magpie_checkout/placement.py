@@ -243,10 +243,13 @@ def shipping_options(
     return _flatten(caller(cart=cart, address=address, company=company))
 
 
-def payment_options(cart: Cart, company: Any, request: Any = None) -> list[Any]:
-    """Every enabled plugin's payment options for ``cart``."""
+def payment_options(
+    cart: Cart, company: Any, request: Any = None, wanted: str | None = None
+) -> list[Any]:
+    """Every enabled plugin's payment options for ``cart`` (only the ``wanted`` one where
+    a plugin takes the hint, see the ``payment_methods`` hook)."""
     caller = _hook("payment_methods", request, cart.site_id)
-    return _flatten(caller(cart=cart, company=company))
+    return _flatten(caller(cart=cart, company=company, wanted=wanted))
 
 
 def _choose(options: list[Any], code: str, not_offered: str) -> tuple[Any | None, str]:
@@ -676,7 +679,7 @@ def _place(
     if payment_method == "invoice":  # the credit limit: one invoice order of a company at once
         list(CompanyTerms.objects.select_for_update().filter(company=company))
     payment_choice, problem = _choose(
-        payment_options(cart, company, context),
+        payment_options(cart, company, context, wanted=payment_method),
         payment_method,
         _("The payment method %(code)r is not offered for this order."),
     )

@@ -64,11 +64,11 @@ def shipping_methods(cart: Any, address: dict[str, str], company: Any) -> list[A
 
 
 @hookimpl
-def payment_methods(cart: Any, company: Any) -> list[Any]:
+def payment_methods(cart: Any, company: Any, wanted: str | None) -> list[Any]:
     """Invoice (on account, within the credit limit) and prepayment by bank transfer."""
     from magpie_checkout.payment import first_party_methods
 
-    return first_party_methods(cart, company)
+    return first_party_methods(cart, company, wanted)
 
 
 @hookimpl

@@ -222,11 +222,15 @@ def shipping_methods(cart: Any, address: dict[str, str], company: Any) -> list[A
 
 
 @hookspec
-def payment_methods(cart: Any, company: Any) -> list[Any] | None:
+def payment_methods(cart: Any, company: Any, wanted: str | None) -> list[Any] | None:
     """Return the payment options this plugin offers for ``cart`` of ``company``, or
     ``None``. Each has ``code``, ``label`` and ``available`` (with a ``reason`` when not:
     e.g. invoice over the credit limit); the checkout plugin ships invoice (on account)
     and prepayment by bank transfer.
+
+    ``wanted`` is the code of the one option the caller needs (placing an order checks the
+    chosen method), or ``None`` for all of them (the checkout page): a plugin may leave out
+    the others and the work of checking them. An implementation may omit the argument.
     """
 
 

@@ -86,6 +86,18 @@ def test_invoice_needs_terms_and_stays_within_the_credit_limit(shop):
     assert place(cart, ch.buyer, ch, payment_method="invoice").payment_method == "invoice"
 
 
+def test_a_placement_asks_only_for_the_chosen_payment_method(shop, django_assert_num_queries):
+    ch = shop.ch
+    CompanyTerms.objects.create(company=ch.company, credit_limit=Decimal("10"))
+    cart = make_cart(shop.site, ch.buyer, ch.company, [(shop.products["MOTOR"], 1)])
+    (invoice,) = payment_options(cart, ch.company, wanted="invoice")
+    assert not invoice.available and "credit limit" in invoice.reason
+    with django_assert_num_queries(0):  # no credit-limit look-up for a prepaid order
+        prepaid = payment_options(cart, ch.company, wanted="prepayment")
+    assert [option.code for option in prepaid] == ["prepayment"]
+    assert place(cart, ch.buyer, ch, payment_method="prepayment").payment_method == "prepayment"
+
+
 def test_invoice_not_allowed_by_terms(shop):
     ch = shop.ch
     CompanyTerms.objects.create(
