@@ -111,9 +111,7 @@ def invoice_option(company: Any, amount: Decimal, currency: str) -> PaymentOptio
     )
 
 
-def first_party_methods(
-    cart: Any, company: Any, wanted: str | None = None
-) -> list[PaymentOption]:
+def first_party_methods(cart: Any, company: Any, wanted: str | None = None) -> list[PaymentOption]:
     """Invoice (within the credit limit) and prepayment by bank transfer; only the
     ``wanted`` one when given (no credit-limit queries for a prepaid order)."""
     from magpie_checkout.placement import cart_quote
