@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from magpie.bulk import execute_together, insert_statement
-from magpie.events.outbox import emit
+from magpie.events import outbox
 from magpie.pricing import PriceError, get_prices
 from magpie_checkout import budgets
 from magpie_checkout.models import (
@@ -787,11 +787,12 @@ def _place(
         number=order.number, payment_reference=order.payment_reference
     )
     if state == OrderState.PLACED:
-        emit("order.placed", placed_payload(order, user), site=site_id)
-        # In the order's transaction: the order and its touchpoint exist together.
-        _record_placed(order, request, savepoint=False)
+        with outbox.batch():  # one delivery task for the order's event and the touchpoint's
+            outbox.emit("order.placed", placed_payload(order, user), site=site_id)
+            # In the order's transaction: the order and its touchpoint exist together.
+            _record_placed(order, request, savepoint=False)
     else:
-        emit(
+        outbox.emit(
             "order.approval_requested",
             {**placed_payload(order, user), "reasons": reasons},
             site=site_id,

@@ -255,3 +255,42 @@ def test_emit_writes_the_event_and_its_deliveries_in_one_statement(
         "failing",
     }
     assert Event.objects.get(pk=event.pk).payload == {"email": "anna@example.ch"}
+
+
+def test_a_batch_queues_one_task_for_its_events(database_tasks):
+    from django_tasks_db.models import DBTaskResult
+
+    with transaction.atomic(), outbox.batch():
+        first = outbox.emit("test.signed_up", {"email": "anna@example.ch"})
+        with outbox.batch():  # joins the outer one
+            second = outbox.emit("test.happened", {})
+        assert not DBTaskResult.objects.exists()  # queued when the block ends
+    (task,) = DBTaskResult.objects.all()
+    assert task.task_path == "magpie.events.outbox.deliver_events_task"
+    assert task.args_kwargs["args"] == [[str(first.pk), str(second.pk)]]
+
+
+def test_a_batch_that_raises_queues_nothing_when_its_transaction_rolls_back(
+    database_tasks, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic(), outbox.batch():
+            outbox.emit("test.happened", {})
+            raise RuntimeError("the change failed")
+    assert callbacks == []
+    assert not Event.objects.exists() and not DBTaskResult.objects.exists()
+
+
+def test_events_of_a_batch_are_delivered(django_capture_on_commit_callbacks):
+    # The immediate backend of the tests: one task after the commit delivers both.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with outbox.batch():
+            first = outbox.emit("test.signed_up", {"email": "anna@example.ch"})
+            second = outbox.emit("test.happened", {})
+    assert len(callbacks) == 1
+    assert [(event_id, type) for event_id, type, _payload in recorder.received] == [
+        (first.id, "test.signed_up"),
+        (second.id, "test.happened"),
+    ]

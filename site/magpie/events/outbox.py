@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -171,6 +172,10 @@ def queue_with_commit(event_ids: list[str]) -> None:
 
     if not event_ids:
         return
+    open_batch = getattr(transaction.get_connection(), BATCH_ATTRIBUTE, None)
+    if open_batch is not None:
+        open_batch.extend(event_ids)
+        return
     if transaction.get_connection().in_atomic_block and _queue_is_this_database():
         if len(event_ids) == 1:
             deliver_event_task.enqueue(event_ids[0])
@@ -180,6 +185,36 @@ def queue_with_commit(event_ids: list[str]) -> None:
         transaction.on_commit(lambda: enqueue_delivery(event_ids[0]))
     else:
         transaction.on_commit(lambda: enqueue_batch_delivery(event_ids))
+
+
+#: Where :func:`batch` keeps the ids of the events emitted in it (on the thread's connection).
+BATCH_ATTRIBUTE = "_magpie_outbox_batch"
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Queue one delivery task for all events emitted in the block, when it ends.
+
+    For a change that emits several events (an order and its journey touchpoint): one
+    task instead of one per event. Nested batches join the outermost. If the block
+    raises, the task is queued only if the transaction still commits; an id of an event
+    rolled back meanwhile is harmless (there is nothing to deliver for it).
+    """
+    db = transaction.get_connection()
+    if getattr(db, BATCH_ATTRIBUTE, None) is not None:
+        yield
+        return
+    event_ids: list[str] = []
+    setattr(db, BATCH_ATTRIBUTE, event_ids)
+    try:
+        yield
+    except BaseException:
+        setattr(db, BATCH_ATTRIBUTE, None)
+        if event_ids:
+            transaction.on_commit(lambda: enqueue_batch_delivery(event_ids))
+        raise
+    setattr(db, BATCH_ATTRIBUTE, None)
+    queue_with_commit(list(dict.fromkeys(event_ids)))
 
 
 @cache
