@@ -428,7 +428,7 @@ def _look_up(
         member = CompanyMember.from_db(
             connection.alias,
             ["id", "company_id", "user_id", "role", "active"],
-            [member_id, company.pk, user_id if user_id else getattr(user, "pk", None), role, True],
+            [member_id, company.pk, getattr(user, "pk", None), role, True],
         )
     contact = None
     if contact_id is not None:

@@ -119,3 +119,40 @@ def test_service_urls_scale_out(monkeypatch):
     email = env.email_settings()
     assert email["EMAIL_BACKEND"] == "anymail.backends.postmark.EmailBackend"
     assert email["ANYMAIL"] == {"POSTMARK_API_KEY": "test-key"}
+
+
+def test_postgresql_connections_prepare_their_statements(monkeypatch):
+    monkeypatch.delenv("DATABASE_PREPARE_THRESHOLD", raising=False)
+    url = "postgres://magpie:pw@db.internal:5432/magpie"
+    assert env.database_url("X_UNSET", url)["OPTIONS"] == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
+    monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", "2")
+    assert env.database_url("X_UNSET", url)["OPTIONS"]["prepare_threshold"] == 2
+    # Behind a pooler that cannot keep prepared statements: client-side binding, as Django's
+    # default.
+    monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", "off")
+    assert env.database_url("X_UNSET", url).get("OPTIONS", {}) == {}
+    monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", "often")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
+        env.database_url("X_UNSET", url)
+    assert not env.database_url("X_UNSET", "sqlite:///x.sqlite3").get("OPTIONS")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_statements_are_prepared_on_postgresql():
+    # The suite's own connection, configured as in production: the sixth run is prepared.
+    from django.db import connection
+
+    for _ in range(6):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::int + 1", [41])
+            assert cursor.fetchone() == (42,)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["SELECT $1::int + 1%"],
+        )
+        assert cursor.fetchone() == (1,)
