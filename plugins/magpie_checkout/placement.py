@@ -340,6 +340,8 @@ class _Found:
     #: The chosen addresses if they are the company's (the fields an order copies).
     billing: Address | None
     shipping: Address | None
+    #: The new order's id, taken from its sequence (PostgreSQL; ``None`` elsewhere).
+    order_id: int | None
 
 
 @cache
@@ -364,8 +366,13 @@ def _look_up_sql(vendor: str, lock: str) -> str:
             f"%({alias})s AND {column(Address, alias, 'company')} = %(company)s"
         )
 
+    order_id = "NULL"
+    if vendor == "postgresql":  # taken now, the order and its lines go in one statement
+        order_id = (
+            f"nextval(pg_get_serial_sequence('{Order._meta.db_table}', '{Order._meta.pk.column}'))"
+        )
     return f"""
-        SELECT {column(Cart, "c", "site")}, {column(Cart, "c", "company")},
+        SELECT {order_id}, {column(Cart, "c", "site")}, {column(Cart, "c", "company")},
                {column(Cart, "c", "user")},
                (SELECT {column(Order, "o", "id")} FROM {table(Order)} o
                 WHERE {column(Order, "o", "company")} = %(company)s
@@ -419,10 +426,10 @@ def _look_up(
         row = cursor.fetchone()
     if row is None:
         return None
-    site_id, company_id, user_id, existing, member_id, role = row[:6]
-    contact_id, contact_company, source = row[6:9]
+    order_id, site_id, company_id, user_id, existing, member_id, role = row[:7]
+    contact_id, contact_company, source = row[7:10]
     width = 1 + len(ADDRESS_FIELDS)
-    addresses = [row[9 : 9 + width], row[9 + width :]]
+    addresses = [row[10 : 10 + width], row[10 + width :]]
     member = None
     if member_id is not None:
         member = CompanyMember.from_db(
@@ -448,7 +455,15 @@ def _look_up(
         for values in addresses
     )
     return _Found(
-        site_id, company_id, user_id, existing, member, contact, billing_found, shipping_found
+        site_id,
+        company_id,
+        user_id,
+        existing,
+        member,
+        contact,
+        billing_found,
+        shipping_found,
+        order_id,
     )
 
 
@@ -751,10 +766,25 @@ def _place(
     if contact is None or contact.company_id is None:  # new, or not linked yet
         contact = _contact(site_id, user, company)
     order.contact = contact
-    order.save(force_insert=True)
-    for line in order_lines:
-        line.order = order
-    OrderLine.objects.bulk_create(order_lines)
+    if found.order_id is None:
+        order.save(force_insert=True)
+        for line in order_lines:
+            line.order = order
+        OrderLine.objects.bulk_create(order_lines)
+    else:  # the id came with the look-up: the order and its lines in one round trip
+        order.pk = found.order_id
+        for line in order_lines:
+            line.order = order
+        keys = execute_together(
+            [
+                insert_statement(Order, [order]),
+                insert_statement(OrderLine, order_lines, returning_keys=True),
+            ]
+        )
+        for line, (pk,) in zip(order_lines, keys, strict=True):
+            line.pk = pk
+        for obj in (order, *order_lines):
+            obj._state.adding, obj._state.db = False, connection.alias
     reservations: list[StockReservation] = []
     chunks = iter(taken)
     for line in ordered:
@@ -783,12 +813,10 @@ def _place(
     order.number = next_number("order", timezone.localdate(now).year)
     if payment_choice.code == "prepayment":
         order.payment_reference = rf_reference(order.number)
-    Order.objects.filter(pk=order.pk).update(
-        number=order.number, payment_reference=order.payment_reference
-    )
+    numbered = _numbering(order)  # sent with the event: one round trip on PostgreSQL
     if state == OrderState.PLACED:
         with outbox.batch():  # one delivery task for the order's event and the touchpoint's
-            outbox.emit("order.placed", placed_payload(order, user), site=site_id)
+            outbox.emit("order.placed", placed_payload(order, user), site=site_id, also=[numbered])
             # In the order's transaction: the order and its touchpoint exist together.
             _record_placed(order, request, savepoint=False)
     else:
@@ -796,9 +824,23 @@ def _place(
             "order.approval_requested",
             {**placed_payload(order, user), "reasons": reasons},
             site=site_id,
+            also=[numbered],
         )
         transaction.on_commit(lambda: _send_approval_email(order))
     return order
+
+
+def _numbering(order: Order) -> tuple[str, list[Any]]:
+    """The statement writing the order's number and payment reference."""
+    quote = connection.ops.quote_name
+    meta = Order._meta
+    number, reference, pk = (
+        quote(meta.get_field(name).column) for name in ("number", "payment_reference", "id")
+    )
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {number} = %s, {reference} = %s WHERE {pk} = %s",  # noqa: S608
+        [order.number, order.payment_reference, order.pk],
+    )
 
 
 def placed_payload(order: Order, user: Any = None) -> dict[str, Any]:

@@ -55,12 +55,15 @@ def bulk_insert(model: type[models.Model], objs: Iterable[models.Model]) -> list
     return objs
 
 
-def insert_statement(model: type[models.Model], objs: Iterable[models.Model]) -> tuple[str, list]:
+def insert_statement(
+    model: type[models.Model], objs: Iterable[models.Model], returning_keys: bool = False
+) -> tuple[str, list]:
     """The one ``INSERT`` statement of unsaved ``objs`` of ``model``, and its parameters.
 
     As ``bulk_create`` would write them (defaults and ``auto_now`` filled in), but not run:
     for :func:`execute_together`. Objects with an automatic key do not get it back; give
-    them one first when something refers to them.
+    them one first when something refers to them, or ask for ``returning_keys`` (the
+    statement then returns them in order, where the database can: PostgreSQL, SQLite).
     """
     objs = list(objs)
     if not objs:
@@ -77,28 +80,34 @@ def insert_statement(model: type[models.Model], objs: Iterable[models.Model]) ->
             obj.pk = meta.pk.get_pk_value_on_save(obj)
     query = InsertQuery(model)
     query.insert_values(fields, objs, raw=False)
-    statements = query.get_compiler(connection=connection).as_sql()
+    compiler = query.get_compiler(connection=connection)
+    if returning_keys:
+        compiler.returning_fields = [meta.pk]
+    statements = compiler.as_sql()
     if len(statements) != 1:  # pragma: no cover - every backend here inserts in one go
         raise ValueError(f"{connection.vendor} needs {len(statements)} statements")
     sql, params = statements[0]
     return sql, list(params)
 
 
-def execute_together(statements: Iterable[tuple[str, list]]) -> None:
-    """Run independent writes (no one reads what another writes) in one round trip.
+def execute_together(statements: Iterable[tuple[str, list]]) -> list[tuple[Any, ...]]:
+    """Run independent writes (no one reads what another writes) in one round trip; return
+    the rows the last one returns (``RETURNING``), if any.
 
     On PostgreSQL they become one statement of data-modifying CTEs (``WITH a AS (INSERT …),
     b AS (DELETE …) INSERT …``), which PostgreSQL runs on one snapshot: for writes to
     different rows, such as an order's reservations, its timeline entry and the emptied cart.
-    Elsewhere they run one after the other.
+    Foreign keys between them hold (they are checked when the statement ends). Elsewhere
+    they run one after the other.
     """
     statements = list(statements)
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or len(statements) < 2:
             for sql, params in statements:
                 cursor.execute(sql, params)
-            return
-        *first, (last_sql, last_params) = statements
-        ctes = ", ".join(f"w{index} AS ({sql})" for index, (sql, _params) in enumerate(first))
-        params = [param for _sql, values in first for param in values]
-        cursor.execute(f"WITH {ctes} {last_sql}", [*params, *last_params])
+        else:
+            *first, (last_sql, last_params) = statements
+            ctes = ", ".join(f"w{index} AS ({sql})" for index, (sql, _params) in enumerate(first))
+            params = [param for _sql, values in first for param in values]
+            cursor.execute(f"WITH {ctes} {last_sql}", [*params, *last_params])
+        return cursor.fetchall() if cursor.description is not None else []

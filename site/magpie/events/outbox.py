@@ -93,18 +93,26 @@ def _json(payload: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
 
 
-def emit(type: str, payload: dict[str, Any] | None = None, site: Any = None) -> Event:
+def emit(
+    type: str,
+    payload: dict[str, Any] | None = None,
+    site: Any = None,
+    *,
+    also: Iterable[tuple[str, list[Any]]] = (),
+) -> Event:
     """Record domain event ``type`` with a JSON ``payload`` in the current transaction.
 
     Returns the :class:`Event`; its ``id`` is stable across retries, so plugins can use
     it for idempotency. Delivery starts after the surrounding transaction commits. The
-    event and its deliveries are written in one statement on PostgreSQL.
+    event and its deliveries are written in one statement on PostgreSQL, with ``also``:
+    the caller's last writes of the same change, ``(sql, params)`` that neither read nor
+    write the outbox (:func:`magpie.bulk.execute_together`), sent in the same round trip.
     """
     _checked_type(type)
     # A Site or its id, as emit_many() accepts.
     event = Event(type=type, payload=_json(payload), site_id=getattr(site, "pk", site))
     deliveries = [Delivery(event=event, plugin=name) for name in _plugins_for(type, site)]
-    statements = [insert_statement(Event, [event])]
+    statements = [*also, insert_statement(Event, [event])]
     if deliveries:
         statements.append(insert_statement(Delivery, deliveries))
     with transaction.atomic(savepoint=False):  # all or nothing with the caller's change
