@@ -7,14 +7,16 @@ line ``RESULT={...}``.
   price list and stock (one million units each; the scarce product ``SCARCE-1`` has
   ``BENCH_CHECKOUT_SCARCE`` units), and one company per client with a buyer, a billing and a
   shipping address and a cart; writes ``setup.json``.
-* ``load``: one worker process — ``BENCH_CHECKOUT_THREADS`` clients (threads, each with its
-  own database connection), released at ``BENCH_CHECKOUT_START_AT``; each fills its cart
-  with 5 lines (after a refusal, emptying it first) and calls
-  :func:`magpie_checkout.placement.place_order` directly through the
-  ORM (no HTTP: the shop's checkout view is not part of this step), ``BENCH_CHECKOUT_ORDERS``
-  times. A client's first order and a share of the others hold one unit of the scarce
-  product; a share of the orders is submitted twice at once with the same idempotency key
-  (a second thread), and both answers must name the same order.
+* ``load``: ``BENCH_CHECKOUT_CLIENTS`` concurrent clients (threads of this process) against
+  a server of ``BENCH_CHECKOUT_WORKERS`` worker processes (a process pool, each worker with
+  its own database connection, one request at a time, as gunicorn runs the shop). Each
+  client, ``BENCH_CHECKOUT_ORDERS`` times: asks the server to fill its cart with 5 lines
+  (after a refusal, emptying it first), then to place the order —
+  :func:`magpie_checkout.placement.place_order` through the ORM, no HTTP — and waits for
+  the answer; its latency includes the wait for a free worker. A client's first order and
+  a share of the others hold one unit of the scarce product; a share of the orders is
+  submitted twice at once with the same idempotency key, and both answers must name the
+  same order.
 * ``verify``: what the database says afterwards — units of the scarce product sold and
   reserved, oversold rows, orders, distinct idempotency keys, and whether the order numbers
   are gap-free.
@@ -23,11 +25,13 @@ line ``RESULT={...}``.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import sys
 import threading
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,12 +42,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection, transaction  # noqa: E402
+from django.db import transaction  # noqa: E402
 
 PRODUCTS = int(os.environ.get("BENCH_CHECKOUT_PRODUCTS", "1000"))
 SCARCE = int(os.environ.get("BENCH_CHECKOUT_SCARCE", "50"))
 CLIENTS = int(os.environ.get("BENCH_CHECKOUT_CLIENTS", "200"))
-THREADS = int(os.environ.get("BENCH_CHECKOUT_THREADS", "50"))
+WORKERS = int(os.environ.get("BENCH_CHECKOUT_WORKERS", str((os.cpu_count() or 2) + 1)))
 ORDERS = int(os.environ.get("BENCH_CHECKOUT_ORDERS", "10"))
 SCARCE_SHARE = float(os.environ.get("BENCH_CHECKOUT_SCARCE_SHARE", "0.2"))
 DOUBLE_SHARE = float(os.environ.get("BENCH_CHECKOUT_DOUBLE_SHARE", "0.1"))
@@ -148,123 +152,171 @@ def setup(work: Path) -> dict[str, object]:
     }
 
 
-def load(work: Path) -> dict[str, object]:
-    """One worker process: THREADS clients placing ORDERS orders each."""
-    from django.contrib.auth import get_user_model
+# -- load: the server's worker processes ---------------------------------------------------
 
-    from magpie_checkout.models import Address, Cart, CartLine
+_objects: dict[int, tuple[object, object, object, object]] = {}
+
+
+def _start_worker(work: str) -> None:
+    """A server worker's start: connect and load every client's user, cart and addresses
+    (a web request would find them through the session; not part of what is measured)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection as db
+
+    from magpie_checkout.models import Address, Cart
+
+    clients = json.loads((Path(work) / "setup.json").read_text(encoding="utf-8"))["clients"]
+    users = get_user_model().objects.in_bulk([c["user"] for c in clients])
+    carts = Cart.objects.select_related("company").in_bulk([c["cart"] for c in clients])
+    addresses = Address.objects.in_bulk([c[k] for c in clients for k in ("billing", "shipping")])
+    for index, c in enumerate(clients):
+        billing, shipping = addresses[c["billing"]], addresses[c["shipping"]]
+        _objects[index] = (users[c["user"]], carts[uuid.UUID(c["cart"])], billing, shipping)
+    db.ensure_connection()
+
+
+def _started() -> int:
+    time.sleep(0.5)  # one of these per worker: all of them are running before the clients
+    return os.getpid()
+
+
+def _refill(index: int, chosen: list[int], scarce: int, emptied: bool) -> float:
+    """Put ``chosen`` in the client's cart (emptying it first if a refusal left it full);
+    returns the CPU seconds it took."""
+    from magpie_checkout.models import CartLine
+
+    cpu = time.process_time()
+    cart = _objects[index][1]
+    if not emptied:
+        CartLine.objects.filter(cart=cart).delete()
+    CartLine.objects.bulk_create(
+        CartLine(cart=cart, product_id=pk, quantity=1 if pk == scarce else 2) for pk in chosen
+    )
+    return time.process_time() - cpu
+
+
+def _place(index: int, key: str) -> tuple[str, object, float, float]:
+    """Place the client's cart: (outcome, order id or refusal, seconds, CPU seconds)."""
     from magpie_checkout.placement import OrderError, place_order
 
+    user, cart, billing, shipping = _objects[index]
+    cpu, began = time.process_time(), time.perf_counter()
+    try:
+        result: object = place_order(
+            cart,
+            user=user,
+            shipping_method="flat_rate",
+            payment_method="prepayment",
+            billing_address=billing,
+            shipping_address=shipping,
+            terms_accepted=True,
+            idempotency_key=key,
+        ).pk
+        outcome = "placed"
+    except OrderError as error:
+        result = ["refused", error.messages[0][:200]]
+        outcome = "refused_sold_out" if SCARCE_SKU in error.messages[0] else "refused_other"
+    except Exception as error:  # reported, never hidden
+        result, outcome = ["error", repr(error)[:300]], "errors"
+    return outcome, result, time.perf_counter() - began, time.process_time() - cpu
+
+
+# -- load: the clients -----------------------------------------------------------------------
+
+
+def _cpu_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs from /proc/stat (Linux; zeros elsewhere)."""
+    try:
+        fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return (0.0, 0.0)
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+    return (sum(fields) - idle, sum(fields))
+
+
+def load(work: Path) -> dict[str, object]:
+    """CLIENTS concurrent clients (threads) against WORKERS server processes.
+
+    Each client places ORDERS orders, one after the other: it asks the server to fill its
+    cart, then to place the order, and waits for the answer. The server runs the requests
+    in its worker processes, one at a time each — as a WSGI server such as gunicorn runs
+    the shop — so requests wait for a free worker, and that wait is part of the latency.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
     setup_data = json.loads((work / "setup.json").read_text(encoding="utf-8"))
-    worker = int(os.environ["BENCH_CHECKOUT_WORKER"])
-    mine = setup_data["clients"][worker * THREADS : (worker + 1) * THREADS]
     products, scarce = setup_data["products"], setup_data["scarce"]
-    start_at = float(os.environ.get("BENCH_CHECKOUT_START_AT", "0"))
+    clients = len(setup_data["clients"])
     latencies: list[float] = []
+    service: list[float] = []
     counts = {"placed": 0, "refused_sold_out": 0, "refused_other": 0, "errors": 0}
     doubles = {"submitted": 0, "same_order": 0, "different": 0}
+    cpu = {"place": 0.0, "refill": 0.0}
     lock = threading.Lock()
     messages: list[str] = []
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    with ProcessPoolExecutor(
+        WORKERS, mp_context=context, initializer=_start_worker, initargs=(str(work),)
+    ) as server:
+        pids = {future.result() for future in [server.submit(_started) for _ in range(WORKERS)]}
+        gate = threading.Barrier(clients + 1)
 
-    def client(index: int, spec: dict[str, object]) -> None:
-        rng = random.Random(worker * 10_000 + index)
-        try:
-            user = get_user_model().objects.get(pk=spec["user"])
-            cart = Cart.objects.select_related("company").get(pk=spec["cart"])
-            billing = Address.objects.get(pk=spec["billing"])
-            shipping = Address.objects.get(pk=spec["shipping"])
-            while time.time() < start_at:
-                time.sleep(0.01)
+        def client(index: int) -> None:
+            rng = random.Random(index)
             emptied = True  # a placed order empties the cart; a refused one leaves it full
+            gate.wait()
             for n in range(ORDERS):
                 chosen = rng.sample(products, LINES)
                 if n == 0 or rng.random() < SCARCE_SHARE:
                     chosen[0] = scarce
-                if not emptied:
-                    CartLine.objects.filter(cart=cart).delete()
-                CartLine.objects.bulk_create(
-                    CartLine(cart=cart, product_id=pk, quantity=1 if pk == scarce else 2)
-                    for pk in chosen
-                )
-                key = f"w{worker}-c{index}-o{n}"
-                kwargs = {
-                    "user": user,
-                    "shipping_method": "flat_rate",
-                    "payment_method": "prepayment",
-                    "billing_address": billing,
-                    "shipping_address": shipping,
-                    "terms_accepted": True,
-                    "idempotency_key": key,
-                }
-                second: dict[str, object] = {}
-                helper = None
-                if rng.random() < DOUBLE_SHARE:
-                    gate = threading.Barrier(2)
-
-                    def again(gate: threading.Barrier = gate, box: dict = second) -> None:
-                        try:
-                            gate.wait()
-                            box["result"] = place_order(cart, **kwargs).pk  # noqa: B023
-                        except OrderError as error:
-                            box["result"] = ("refused", error.messages[0][:80])
-                        except Exception as error:  # reported, never hidden
-                            box["result"] = ("error", repr(error)[:200])
-                        finally:
-                            connection.close()
-
-                    helper = threading.Thread(target=again)
-                    helper.start()
-                    gate.wait()
+                refill_cpu = server.submit(_refill, index, chosen, scarce, emptied).result()
+                key = f"c{index}-o{n}"
+                twice = rng.random() < DOUBLE_SHARE
                 began = time.perf_counter()
-                try:
-                    result: object = place_order(cart, **kwargs).pk
-                    outcome = "placed"
-                except OrderError as error:
-                    result = ("refused", error.messages[0][:80])
-                    outcome = (
-                        "refused_sold_out" if SCARCE_SKU in error.messages[0] else "refused_other"
-                    )
-                    if outcome == "refused_other":
-                        with lock:
-                            messages.append(error.messages[0][:200])
+                futures = [server.submit(_place, index, key) for _ in range(2 if twice else 1)]
+                answers = [future.result() for future in futures]
                 elapsed = time.perf_counter() - began
+                outcome, result, seconds, place_cpu = answers[0]
                 emptied = outcome == "placed"
-                if helper is not None:
-                    helper.join()
                 with lock:
                     latencies.append(elapsed)
+                    service.append(seconds)
                     counts[outcome] += 1
-                    if helper is not None:
+                    cpu["refill"] += refill_cpu
+                    cpu["place"] += sum(answer[3] for answer in answers)
+                    if outcome in ("refused_other", "errors"):
+                        messages.append(str(result)[:300])
+                    if twice:
                         doubles["submitted"] += 1
-                        same = second.get("result") == result or (
-                            isinstance(result, tuple) and isinstance(second.get("result"), tuple)
+                        other = answers[1][1]
+                        same = other == result or (
+                            isinstance(result, list) and isinstance(other, list)
                         )
                         doubles["same_order" if same else "different"] += 1
                         if not same:
-                            messages.append(f"double submit {key}: {result} vs {second}")
-        except Exception as error:
-            with lock:
-                counts["errors"] += 1
-                messages.append(repr(error)[:300])
-        finally:
-            connection.close()
+                            messages.append(f"double submit {key}: {result} vs {other}")
 
-    threads = [threading.Thread(target=client, args=(i, spec)) for i, spec in enumerate(mine)]
-    cpu_before = time.process_time()
-    began = time.time()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        gate.wait()  # every client is ready: go
+        busy_before, began = _cpu_busy(), time.perf_counter()
+        for thread in threads:
+            thread.join()
+        span, busy_after = time.perf_counter() - began, _cpu_busy()
+    total = busy_after[1] - busy_before[1]
     return {
-        "worker": worker,
-        "clients": len(mine),
-        "began": max(began, start_at),
-        "ended": time.time(),
-        "cpu_seconds": round(time.process_time() - cpu_before, 2),
-        "latencies": [round(x, 5) for x in latencies],
+        "workers": len(pids),
+        "clients": clients,
+        "seconds": round(span, 2),
         "counts": counts,
+        "latencies": [round(x, 5) for x in latencies],
+        "service": [round(x, 5) for x in service],
         "doubles": doubles,
+        "cpu_seconds": {key: round(value, 2) for key, value in cpu.items()},
+        "machine_cpu_busy_share": round((busy_after[0] - busy_before[0]) / total, 2)
+        if total > 0
+        else None,
         "messages": messages[:20],
     }
 

@@ -6,12 +6,15 @@ off as for every benchmark, ``max_connections`` 300):
 1. **setup** (``bench/_checkout_steps.py setup``): migrate; a catalog of 1,000 products with a
    CHF price list and stock, one of them (``SCARCE-1``) with 50 units left; 200 companies,
    each with a buyer, addresses and a cart (``bulk_create``);
-2. **load**: 200 concurrent clients — 4 processes × 50 threads, each thread with its own
-   database connection — call :func:`magpie_checkout.placement.place_order` directly
-   through the ORM (the shop's checkout view is not measured here), 10 orders each of 5
-   lines; a client's first order and a fifth of the others hold one unit of the scarce
-   product (so 200 clients start by fighting over 50 units); a tenth of the orders are
-   submitted twice at once with the same idempotency key;
+2. **load** (``bench/_checkout_steps.py load``): 200 concurrent clients (threads) against a
+   server of ``cpu_count() + 1`` worker processes, each with its own database connection and
+   one request at a time, as a WSGI server such as gunicorn runs the shop. Each client, 10
+   times: asks the server to fill its cart with 5 lines, then to place the order —
+   :func:`magpie_checkout.placement.place_order` through the ORM (the shop's checkout view
+   is not measured here) — and waits for the answer; a client's latency includes the wait
+   for a free worker. A client's first order and a fifth of the others hold one unit of the
+   scarce product (so 200 clients start by fighting over 50 units); a tenth of the orders
+   are submitted twice at once with the same idempotency key;
 3. **verify**: units of the scarce product sold (must be 50), oversold (0), orders per
    idempotency key (1), order numbers gap-free;
 4. **pgbench** on the same cluster, in its own database: ``pgbench -i -s 10``, then
@@ -22,7 +25,7 @@ Floor (issue 6): at least 100 orders/s, with 50 units sold, none oversold and no
 order from a double submit.
 
 Environment: ``BENCH_CHECKOUT_PRODUCTS`` (1000), ``BENCH_CHECKOUT_SCARCE`` (50),
-``BENCH_CHECKOUT_PROCESSES`` (4), ``BENCH_CHECKOUT_THREADS`` (50 per process),
+``BENCH_CHECKOUT_CLIENTS`` (200), ``BENCH_CHECKOUT_WORKERS`` (CPUs + 1),
 ``BENCH_CHECKOUT_ORDERS`` (10 per client), ``BENCH_CHECKOUT_SCARCE_SHARE`` (0.2),
 ``BENCH_CHECKOUT_DOUBLE_SHARE`` (0.1), ``BENCH_CHECKOUT_PGBENCH_SCALE`` (10),
 ``BENCH_CHECKOUT_PGBENCH_CLIENTS`` (8), ``BENCH_CHECKOUT_PGBENCH_SECONDS`` (15).
@@ -30,25 +33,23 @@ Environment: ``BENCH_CHECKOUT_PRODUCTS`` (1000), ``BENCH_CHECKOUT_SCARCE`` (50),
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchlib.core import REPO_DIR, Options, Outcome, log, machine_info, write_results
-from benchlib.procs import ProcessRegistry, migrated_env, run_step, tail
+from benchlib.core import Options, Outcome, log, machine_info, write_results
+from benchlib.procs import migrated_env, run_step
 
 NAME = "checkout"
 SUMMARY = "concurrent place_order (200 clients, 5-line orders, 50 scarce units) vs. pgbench"
 STEPS = Path(__file__).resolve().parent / "_checkout_steps.py"
 FLOOR_ORDERS_PER_S = 100.0
-PROCESSES = int(os.environ.get("BENCH_CHECKOUT_PROCESSES", "4"))
-THREADS = int(os.environ.get("BENCH_CHECKOUT_THREADS", "50"))
+CLIENTS = int(os.environ.get("BENCH_CHECKOUT_CLIENTS", "200"))
+WORKERS = int(os.environ.get("BENCH_CHECKOUT_WORKERS", str((os.cpu_count() or 2) + 1)))
 SCARCE = int(os.environ.get("BENCH_CHECKOUT_SCARCE", "50"))
 PGBENCH_SCALE = int(os.environ.get("BENCH_CHECKOUT_PGBENCH_SCALE", "10"))
 PGBENCH_CLIENTS = int(os.environ.get("BENCH_CHECKOUT_PGBENCH_CLIENTS", "8"))
@@ -60,93 +61,44 @@ def _run(step: str, work: Path, env: dict[str, str], label: str = "") -> dict[st
     return run_step(STEPS, step, work, env, bench=NAME, label=label)
 
 
-def _cpu_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of all CPUs from /proc/stat (Linux; zeros elsewhere)."""
-    try:
-        fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    except (OSError, ValueError):
-        return (0.0, 0.0)
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
-    return (sum(fields) - idle, sum(fields))
-
-
-def _busy_share(before: tuple[float, float], after: tuple[float, float]) -> float | None:
-    total = after[1] - before[1]
-    return round((after[0] - before[0]) / total, 2) if total > 0 else None
-
-
 def _percent(share: object) -> str:
     return "n/a" if share is None else f"{float(share) * 100:.0f} %"  # type: ignore[arg-type]
 
 
 def _load(work: Path, env: dict[str, str]) -> dict[str, object]:
-    """PROCESSES workers of THREADS clients each, released at the same moment."""
-    log(f"{NAME}: load, {PROCESSES} processes × {THREADS} clients …")
-    start_at = time.time() + 10  # after Django's start-up and the clients' look-ups
-    registry = ProcessRegistry()  # every worker is stopped on any exit
-    logs = [work / f"load-{worker}.log" for worker in range(PROCESSES)]
-    try:
-        procs = [
-            registry.spawn(
-                [sys.executable, str(STEPS), "load", str(work)],
-                env={
-                    **env,
-                    "BENCH_CHECKOUT_WORKER": str(worker),
-                    "BENCH_CHECKOUT_THREADS": str(THREADS),
-                    "BENCH_CHECKOUT_START_AT": str(start_at),
-                },
-                cwd=REPO_DIR,
-                log=logs[worker],
-            )
-            for worker in range(PROCESSES)
-        ]
-        time.sleep(max(0.0, start_at - time.time()))
-        busy_before = _cpu_busy()  # the load only, after the workers' start-up
-        for proc, path in zip(procs, logs, strict=True):
-            if proc.wait(timeout=600) != 0:
-                raise RuntimeError(f"load worker failed:\n{tail(path, 40)}")
-    finally:
-        registry.stop_all()
-    results = []
-    for path in logs:
-        out = path.read_text(encoding="utf-8", errors="replace")
-        line = next(x for x in out.splitlines()[::-1] if x.startswith("RESULT="))
-        results.append(json.loads(line.removeprefix("RESULT=")))
-    busy_after = _cpu_busy()
-    latencies = sorted(x for r in results for x in r["latencies"])
-    counts: dict[str, int] = {}
-    doubles: dict[str, int] = {}
-    for r in results:
-        for key, value in r["counts"].items():
-            counts[key] = counts.get(key, 0) + value
-        for key, value in r["doubles"].items():
-            doubles[key] = doubles.get(key, 0) + value
-    span = max(r["ended"] for r in results) - min(r["began"] for r in results)
+    """CLIENTS clients against WORKERS server processes (``_checkout_steps.py load``)."""
+    result = _run("load", work, env, label=f"load, {CLIENTS} clients, {WORKERS} workers")
+    latencies = sorted(result["latencies"])  # type: ignore[arg-type]
+    service = sorted(result["service"])  # type: ignore[arg-type]
+    counts: dict[str, int] = result["counts"]  # type: ignore[assignment]
+    span = float(result["seconds"])  # type: ignore[arg-type]
+    cpu: dict[str, float] = result["cpu_seconds"]  # type: ignore[assignment]
 
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
+    def pct(values: list[float], p: float) -> float:
+        return round(values[min(len(values) - 1, int(p * len(values)))] * 1000, 1)
 
     return {
-        "processes": PROCESSES,
-        "threads_per_process": THREADS,
-        "seconds": round(span, 2),
+        "workers": result["workers"],
+        "clients": result["clients"],
+        "seconds": span,
         "attempts": len(latencies),
         **counts,
         "orders_per_s": round(counts.get("placed", 0) / span, 1),
         "attempts_per_s": round(len(latencies) / span, 1),
         "latency_ms": {
-            "p50": pct(0.50),
-            "p95": pct(0.95),
-            "p99": pct(0.99),
+            "p50": pct(latencies, 0.50),
+            "p95": pct(latencies, 0.95),
+            "p99": pct(latencies, 0.99),
             "mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else 0,
         },
-        "double_submits": doubles,
-        "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
-        "client_cpu_ms_per_attempt": round(
-            sum(r["cpu_seconds"] for r in results) * 1000 / max(1, len(latencies)), 1
+        "service_ms": {"p50": pct(service, 0.50), "p95": pct(service, 0.95)},
+        "double_submits": result["doubles"],
+        "server_cpu_seconds": cpu,
+        "server_cpu_ms_per_attempt": round(
+            (cpu["place"] + cpu["refill"]) * 1000 / max(1, len(latencies)), 1
         ),
-        "machine_cpu_busy_share": _busy_share(busy_before, busy_after),
-        "messages": [m for r in results for m in r["messages"]][:20],
+        "machine_cpu_busy_share": result["machine_cpu_busy_share"],
+        "messages": result["messages"],
     }
 
 
@@ -190,13 +142,14 @@ def run_benchmark(options: Options) -> Outcome:
 
     info = machine_info()
     started = time.monotonic()
-    clients = PROCESSES * THREADS
     with (
         tempfile.TemporaryDirectory(prefix="magpie-bench-checkout-") as tmp,
         cluster(settings=PG_SETTINGS) as pg,
     ):
         work = Path(tmp)
-        env = migrated_env(pg.url, work, BENCH_CHECKOUT_CLIENTS=str(clients))
+        env = migrated_env(
+            pg.url, work, BENCH_CHECKOUT_CLIENTS=str(CLIENTS), BENCH_CHECKOUT_WORKERS=str(WORKERS)
+        )
         setup = _run("setup", work, env)
         load = _load(work, env)
         verify = _run("verify", work, env)
@@ -243,7 +196,7 @@ def run_benchmark(options: Options) -> Outcome:
     latency = load["latency_ms"]
     print(f"\ncheckout — {SUMMARY} (PostgreSQL, {wall:.0f} s)")
     print(
-        f"  {clients} clients ({PROCESSES} processes × {THREADS} threads), "
+        f"  {CLIENTS} concurrent clients, a server of {load['workers']} worker processes, "
         f"{setup['products']} products, {SCARCE} scarce units; place_order through the ORM"
     )
     print(
@@ -253,13 +206,14 @@ def run_benchmark(options: Options) -> Outcome:
         f"other {load.get('refused_other', 0)}, errors {load.get('errors', 0)})"
     )
     print(
-        f"  client CPU {load['client_cpu_ms_per_attempt']} ms per attempt (cart refill "
+        f"  server CPU {load['server_cpu_ms_per_attempt']} ms per attempt (cart refill "
         f"included); all {os.cpu_count()} CPUs busy {_percent(load['machine_cpu_busy_share'])} "
-        "of the load's time (clients, PostgreSQL and anything else on the machine)"
+        "of the load's time (server, clients, PostgreSQL and anything else on the machine)"
     )
     print(
-        f"  placement latency p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
-        f"p99 {latency['p99']} ms"
+        f"  placement latency (a client's wait, queue for a worker included) p50 "
+        f"{latency['p50']} ms, p95 {latency['p95']} ms, p99 {latency['p99']} ms; in the "
+        f"worker p50 {load['service_ms']['p50']} ms, p95 {load['service_ms']['p95']} ms"
     )
     doubles = load["double_submits"]
     print(
