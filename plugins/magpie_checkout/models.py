@@ -222,17 +222,12 @@ class Address(models.Model):
     def __str__(self) -> str:
         return f"{self.company_name}, {self.street}, {self.postal_code} {self.city}"
 
+    #: What an order copies of an address (:meth:`as_dict`).
+    COPIED_FIELDS = ("company_name", "name", "street", "street2", "postal_code", "city", "country")
+
     def as_dict(self) -> dict[str, str]:
         """The address as the order keeps it (a copy: later edits do not change orders)."""
-        return {
-            "company_name": self.company_name,
-            "name": self.name,
-            "street": self.street,
-            "street2": self.street2,
-            "postal_code": self.postal_code,
-            "city": self.city,
-            "country": self.country,
-        }
+        return {name: getattr(self, name) for name in self.COPIED_FIELDS}
 
 
 # -- buying ---------------------------------------------------------------------------------

@@ -320,10 +320,6 @@ def _address_id(value: Any) -> int | None:
         return None
 
 
-#: What an order copies of an address (:meth:`Address.as_dict`), read by :func:`_look_up`.
-ADDRESS_FIELDS = ("company_name", "name", "street", "street2", "postal_code", "city", "country")
-
-
 @dataclass
 class _Found:
     """What :func:`_look_up` finds for a placement, in one query."""
@@ -358,7 +354,7 @@ def _look_up_sql(vendor: str, lock: str) -> str:
         return f"{alias}.{q(model._meta.get_field(name).column)}"
 
     def address(alias: str) -> str:
-        return ", ".join(column(Address, alias, name) for name in ("id", *ADDRESS_FIELDS))
+        return ", ".join(column(Address, alias, name) for name in ("id", *Address.COPIED_FIELDS))
 
     def joined(alias: str) -> str:
         return (
@@ -428,7 +424,7 @@ def _look_up(
         return None
     order_id, site_id, company_id, user_id, existing, member_id, role = row[:7]
     contact_id, contact_company, source = row[7:10]
-    width = 1 + len(ADDRESS_FIELDS)
+    width = 1 + len(Address.COPIED_FIELDS)
     addresses = [row[10 : 10 + width], row[10 + width :]]
     member = None
     if member_id is not None:
@@ -449,7 +445,7 @@ def _look_up(
         if values[0] is None
         else Address.from_db(
             connection.alias,
-            ["id", "company_id", *ADDRESS_FIELDS],
+            ["id", "company_id", *Address.COPIED_FIELDS],
             [values[0], company.pk, *values[1:]],
         )
         for values in addresses
