@@ -2,8 +2,10 @@
 
 ``emit()`` writes an :class:`Event` and one :class:`Delivery` per plugin implementing
 ``handle_event`` (enabled on the event's site and wanting the type, see the ``event_types``
-hook) inside the caller's transaction, then asks for delivery when that transaction
-commits. If it rolls back, nothing was emitted.
+hook) inside the caller's transaction, and queues a delivery task: with the database task
+queue in the same transaction, with any other task backend when that transaction commits
+(:func:`queue_with_commit`; :func:`batch` makes it one task for many events). If it rolls
+back, nothing was emitted.
 
 Delivery claims each row with a lease (an atomic ``UPDATE``), calls the plugin, and marks
 it delivered, or schedules a retry with exponential back-off. A worker killed mid-delivery
