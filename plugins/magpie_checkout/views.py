@@ -34,7 +34,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from magpie.pagecache import never_cache_page
-from magpie_checkout import accounts, approval, placement, quickorder, upload
+from magpie_checkout import accounts, approval, oms, placement, quickorder, upload
 from magpie_checkout import cart as carts
 from magpie_checkout import lists as order_lists
 from magpie_checkout.checkout_forms import CheckoutForm, DecisionForm, new_key, rate_text
@@ -575,9 +575,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "payment_reference": format_rf(order.payment_reference)
             if order.payment_reference
             else "",
-            "bank_details": getattr(settings, "MAGPIE_CHECKOUT_BANK_DETAILS", "")
-            if order.payment_method == "prepayment"
-            else "",
+            "seller": oms.seller() if order.payment_method == "prepayment" else None,
             "vat_rate": rate_text(order.vat_rate),
             "reasons": _reasons(order),
             "can_decide": awaiting and approval.can_decide(order, request.user),

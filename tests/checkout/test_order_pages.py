@@ -76,7 +76,12 @@ def make_document(order: Order, kind: str = "invoice", number: str = "R-2026-000
 
 
 def test_the_order_page_shows_the_order(shop: Any, placed: Order, settings: Any) -> None:
-    settings.MAGPIE_CHECKOUT_BANK_DETAILS = "Alpenbank Thun, IBAN CH93 0076 2011 6238 5295 7"
+    # The bank details of the invoices and emails (one setting for all of them).
+    settings.MAGPIE_SELLER = {
+        "name": "Alpenwerk AG",
+        "bank": "Alpenbank Thun",
+        "iban": "CH93 0076 2011 6238 5295 7",
+    }
     line = placed.lines.get(sku="BOLT")
     shipment = Shipment.objects.create(
         order=placed,
@@ -107,7 +112,7 @@ def test_the_order_page_shows_the_order(shop: Any, placed: Order, settings: Any)
         "Prepayment by bank transfer",
         "PO-4711",
         "Ramp 3",
-        "Alpenbank Thun, IBAN CH93",
+        "Alpenwerk AG<br>IBAN CH93 0076 2011 6238 5295 7 (Alpenbank Thun)",
         "Post CH",
         'href="https://service.post.ch/track?id=99"',
         "99.00.123456.78901234",
