@@ -29,7 +29,12 @@ from django.utils import timezone
 from magpie.events.outbox import emit
 from magpie.journey.recording import record
 from magpie.people.models import Company, ConsentRecord, Contact
-from magpie_leads.enrichment import business_domain, enrich, find_company_by_domain
+from magpie_leads.enrichment import (
+    business_domain,
+    enrich,
+    find_company_by_domain,
+    wait_for_company_creators,
+)
 from magpie_leads.forms import CONTACT_TARGETS, LeadSubmissionForm
 from magpie_leads.lifecycle import change_stage
 from magpie_leads.models import LeadForm, Submission
@@ -200,6 +205,9 @@ def _company(contact: Contact, answers: dict[str, str], domain: str | None) -> l
     company: Company | None = None
     if domain:
         company = find_company_by_domain(domain)
+    if company is None and (domain or name):  # it may be created now: one creator at a time
+        wait_for_company_creators(domain or name.lower())
+        company = find_company_by_domain(domain) if domain else None
     if company is None and name:
         current = contact.company
         if current is not None and current.name.strip().lower() == name.lower():

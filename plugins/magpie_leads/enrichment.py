@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 import phonenumbers
-from django.db import transaction
+from django.db import connection, transaction
 
 from magpie.people.models import Company, Contact
 
@@ -276,6 +276,19 @@ def find_company_by_domain(domain: str) -> Company | None:
     return None
 
 
+def wait_for_company_creators(key: str) -> None:
+    """Wait until no concurrent transaction may still create the company of ``key`` (a
+    domain, or a name in lower case), and keep others waiting until this one ends.
+
+    Look for the company again after this: two leads from a new domain at the same moment
+    then make one company, not two. A PostgreSQL advisory lock for the transaction;
+    elsewhere nothing (SQLite lets one transaction write at a time).
+    """
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"company:{key}"])
+
+
 def _field_max(model: type, name: str) -> int:
     return model._meta.get_field(name).max_length or 255
 
@@ -283,6 +296,9 @@ def _field_max(model: type, name: str) -> int:
 def company_for_domain(domain: str, details: dict[str, Any] | None = None) -> Company:
     """The company of ``domain``, created (named from ``details`` or the domain) if none."""
     found = find_company_by_domain(domain)
+    if found is None:
+        wait_for_company_creators(domain)
+        found = find_company_by_domain(domain)
     if found is not None:
         return found
     details = details or {}

@@ -637,6 +637,23 @@ def test_two_forms_of_a_new_email_at_once_make_one_contact(magpie_site):
     assert Contact.objects.count() == 1 and Company.objects.count() == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_of_a_new_company_at_once_make_one_company(magpie_site):
+    # Two colleagues (a new domain) answer at the same moment: one company, both on it.
+    lead_form = make_lead_form()
+    payloads = [
+        answers(email=f"{name}@neu-firma.ch", first_name=name.title(), token=str(uuid.uuid4()))
+        for name in ("anna", "beat", "carla", "dario")
+    ]
+    responses = _at_once(lead_form, payloads)
+    assert [r.status_code for r in responses] == [303] * 4
+    assert Contact.objects.count() == 4
+    (company,) = Company.objects.all()
+    assert company.domains == ["neu-firma.ch"]
+    assert set(Contact.objects.values_list("company", flat=True)) == {company.pk}
+
+
 def test_a_browser_that_just_accepted_tracking_becomes_the_contacts_visitor(
     client, site, lead_form, landing_page
 ):
