@@ -205,20 +205,27 @@ def _company(contact: Contact, answers: dict[str, str], domain: str | None) -> l
     company: Company | None = None
     if domain:
         company = find_company_by_domain(domain)
-    if company is None and (domain or name):  # it may be created now: one creator at a time
-        wait_for_company_creators(domain or name.lower())
-        company = find_company_by_domain(domain) if domain else None
+        if company is None:  # it may be created now: one creator per domain at a time
+            wait_for_company_creators(f"domain:{domain}")
+            company = find_company_by_domain(domain)
     if company is None and name:
         current = contact.company
         if current is not None and current.name.strip().lower() == name.lower():
             company = current
         else:
-            company = Company.objects.filter(name__iexact=name).order_by("pk").first()
+            named = Company.objects.filter(name__iexact=name).order_by("pk")
+            company = named.first()
+            if company is None:  # the same per name (always after the domain's lock)
+                wait_for_company_creators(f"name:{name.lower()}")
+                company = named.first()
             if company is None:
                 company = Company.objects.create(name=name, domains=[domain] if domain else [])
             elif domain and domain not in company.domains:
-                company.domains = [*company.domains, domain]
-                company.save(update_fields=["domains"])
+                # Another lead may be adding its domain too: read the list locked.
+                company = Company.objects.select_for_update().get(pk=company.pk)
+                if domain not in company.domains:
+                    company.domains = [*company.domains, domain]
+                    company.save(update_fields=["domains"])
     changed: list[str] = []
     if company is not None and contact.company_id != company.pk:
         contact.company = company

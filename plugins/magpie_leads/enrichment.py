@@ -277,8 +277,9 @@ def find_company_by_domain(domain: str) -> Company | None:
 
 
 def wait_for_company_creators(key: str) -> None:
-    """Wait until no concurrent transaction may still create the company of ``key`` (a
-    domain, or a name in lower case), and keep others waiting until this one ends.
+    """Wait until no concurrent transaction may still create the company of ``key``
+    (``"domain:acme.ch"`` or ``"name:acme ag"``), and keep others waiting until this one
+    ends.
 
     Look for the company again after this: two leads from a new domain at the same moment
     then make one company, not two. A PostgreSQL advisory lock for the transaction;
@@ -297,7 +298,7 @@ def company_for_domain(domain: str, details: dict[str, Any] | None = None) -> Co
     """The company of ``domain``, created (named from ``details`` or the domain) if none."""
     found = find_company_by_domain(domain)
     if found is None:
-        wait_for_company_creators(domain)
+        wait_for_company_creators(f"domain:{domain}")
         found = find_company_by_domain(domain)
     if found is not None:
         return found

@@ -654,6 +654,25 @@ def test_two_people_of_a_new_company_at_once_make_one_company(magpie_site):
     assert set(Contact.objects.values_list("company", flat=True)) == {company.pk}
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_new_company_named_from_several_domains_at_once_is_one_company(magpie_site):
+    # The same new company name from four domains at the same moment: one company that
+    # keeps every domain.
+    lead_form = make_lead_form()
+    domains = ["alpen-a.ch", "alpen-b.ch", "alpen-c.ch", "alpen-d.ch"]
+    payloads = [
+        answers(email=f"info@{domain}", company="Alpen Gruppe AG", token=str(uuid.uuid4()))
+        for domain in domains
+    ]
+    responses = _at_once(lead_form, payloads)
+    assert [r.status_code for r in responses] == [303] * 4
+    (company,) = Company.objects.all()
+    assert company.name == "Alpen Gruppe AG"
+    assert sorted(company.domains) == domains
+    assert set(Contact.objects.values_list("company", flat=True)) == {company.pk}
+
+
 def test_a_browser_that_just_accepted_tracking_becomes_the_contacts_visitor(
     client, site, lead_form, landing_page
 ):
